@@ -1,0 +1,65 @@
+// The one internal platform interface. src/posix/backend.cpp and src/windows/backend.cpp
+// implement it; CMake compiles exactly one of them. No virtual functions: the platform is
+// chosen at build time.
+#ifndef ATOMICWRITES_SRC_BACKEND_HPP
+#define ATOMICWRITES_SRC_BACKEND_HPP
+
+#include <atomicwrites/options.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+namespace atomicwrites::detail {
+
+#ifdef _WIN32
+using native_handle = void*;
+inline native_handle const invalid_handle = reinterpret_cast<void*>(-1);  // NOLINT
+#else
+using native_handle = int;
+inline constexpr native_handle invalid_handle = -1;
+#endif
+
+// What we learnt about the file being replaced, before writing.
+struct existing_target {
+  bool exists = false;     // something is at the target name (a link, with policy replace)
+  bool regular = false;    // it is a regular file, whose metadata `preserve` keeps
+  std::uint32_t mode = 0;  // permission bits (07777), or Windows attributes
+  std::uint32_t owner = 0;
+  std::uint32_t group = 0;
+};
+
+// One write in progress: from open_temp() to publish() or discard().
+struct staged_file {
+  std::filesystem::path target;     // the name that gets the content (links resolved)
+  std::filesystem::path temp_path;  // the temporary file's name; empty while it has none
+  native_handle file = invalid_handle;
+  native_handle directory = invalid_handle;       // the target's directory
+  native_handle temp_directory = invalid_handle;  // options.temp_dir, if another directory
+  existing_target existing;
+  bool mode_is_final = false;  // created with the final permission bits already
+
+  staged_file() = default;
+  staged_file(const staged_file&) = delete;
+  staged_file& operator=(const staged_file&) = delete;
+  ~staged_file();  // closes handles; never removes or publishes anything
+};
+
+// Each returns an error made with make_error() (phase and OS error), or {} on success.
+std::error_code open_temp(staged_file& staged, const std::filesystem::path& target,
+                          const write_options& options);
+std::error_code write_all(staged_file& staged, const char* data, std::size_t size);
+std::error_code apply_metadata(staged_file& staged, const write_options& options);
+std::error_code flush_data(staged_file& staged, durability level);
+std::error_code publish(staged_file& staged, const write_options& options);
+std::error_code discard(staged_file& staged) noexcept;
+
+// replace_atomic (overwrite) and move_atomic (no overwrite).
+std::error_code rename_file(const std::filesystem::path& source,
+                            const std::filesystem::path& target, bool overwrite, durability level);
+
+}  // namespace atomicwrites::detail
+
+#endif  // ATOMICWRITES_SRC_BACKEND_HPP

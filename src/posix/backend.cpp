@@ -1,0 +1,461 @@
+// The POSIX (Linux first) backend: the protocol of DESIGN.md section 2.
+#include "../backend.hpp"
+
+#include "../temp_name.hpp"
+#include "sys.hpp"
+
+#include <atomicwrites/error.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string>
+#include <utility>
+
+namespace atomicwrites::detail {
+namespace {
+
+namespace fs = std::filesystem;
+using sys::call;
+
+constexpr int max_symlink_hops = 40;  // the kernel's own limit (MAXSYMLINKS)
+constexpr int max_name_attempts = 32;
+
+std::error_code error_from_errno(phase p, bool published = false) {
+  return make_error(p, errno, published);
+}
+
+// Answers by which a filesystem says "I do not implement this mechanism", as opposed to a
+// real failure. Only these move us on to the next mechanism; anything else is reported.
+bool mechanism_rejected(int error) {
+  return error == EINVAL || error == ENOSYS || error == EOPNOTSUPP || error == ENOTSUP;
+}
+
+// link() is refused with EPERM by some FUSE and VM shared-folder filesystems.
+bool link_rejected(int error) {
+  return mechanism_rejected(error) || error == EPERM;
+}
+
+// O_TMPFILE unsupported: EOPNOTSUPP from the filesystem; EISDIR from kernels older than
+// 3.11, which see only the O_DIRECTORY bit inside O_TMPFILE.
+bool tmpfile_rejected(int error) {
+  return mechanism_rejected(error) || error == EISDIR;
+}
+
+fs::path directory_of(const fs::path& path) {
+  fs::path parent = path.parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+// The process umask, read without changing it: umask(2) can only be read by setting it,
+// which would race with files created by other threads.
+mode_t current_umask() {
+  int fd = sys::openat(call::open_source, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    std::array<char, 4096> buffer{};
+    ssize_t size = sys::read(fd, buffer.data(), buffer.size() - 1);
+    sys::close(fd);
+    if (size > 0) {
+      const char* line = std::strstr(buffer.data(), "\nUmask:");
+      if (line != nullptr) return static_cast<mode_t>(std::strtoul(line + 7, nullptr, 8));
+    }
+  }
+  // No /proc (or a kernel older than 4.7): the racy way is the only one left.
+  mode_t mask = ::umask(022);
+  ::umask(mask);
+  return mask;
+}
+
+int open_directory(const fs::path& directory) {
+  return sys::openat(call::open_directory, AT_FDCWD, directory.c_str(),
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+void close_handle(native_handle& handle) noexcept {
+  if (handle != invalid_handle) {
+    sys::close(handle);
+    handle = invalid_handle;
+  }
+}
+
+std::error_code validate(const fs::path& target, const write_options& options) {
+  auto invalid = [] { return make_error(phase::prepare, EINVAL); };
+  if (target.empty()) return invalid();
+  if (options.mode && (*options.mode & ~fs::perms::mask) != fs::perms::none) return invalid();
+  if (options.durability < durability::none || options.durability > durability::durable)
+    return invalid();
+  if (options.symlinks < symlink_policy::follow || options.symlinks > symlink_policy::refuse)
+    return invalid();
+  if (options.hard_links < hard_link_policy::split || options.hard_links > hard_link_policy::refuse)
+    return invalid();
+  return {};
+}
+
+// Applies the symlink policy: returns the path whose directory entry will be replaced, and
+// fills `st` (st_mode == 0 when nothing exists there).
+std::error_code resolve_target(fs::path path, symlink_policy policy, fs::path& resolved,
+                               struct stat& st) {
+  for (int hops = 0;; ++hops) {
+    if (sys::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) return error_from_errno(phase::prepare);
+      st = {};
+      break;
+    }
+    if (!S_ISLNK(st.st_mode) || policy == symlink_policy::replace) break;
+    if (policy == symlink_policy::refuse || hops == max_symlink_hops)
+      return make_error(phase::prepare, ELOOP);
+    std::array<char, PATH_MAX> text{};
+    ssize_t size = sys::readlinkat(AT_FDCWD, path.c_str(), text.data(), text.size());
+    if (size < 0) return error_from_errno(phase::prepare);
+    if (static_cast<std::size_t>(size) == text.size())
+      return make_error(phase::prepare, ENAMETOOLONG);
+    fs::path link_target(std::string(text.data(), static_cast<std::size_t>(size)));
+    // A relative link is relative to the directory holding the link.
+    path = link_target.is_absolute() ? link_target : path.parent_path() / link_target;
+  }
+  resolved = std::move(path);
+  return {};
+}
+
+std::error_code inspect_target(staged_file& staged, const fs::path& target,
+                               const write_options& options) {
+  struct stat st {};
+  if (auto ec = resolve_target(target, options.symlinks, staged.target, st)) return ec;
+  fs::path name = staged.target.filename();
+  // "dir/", "." and ".." name directories whatever exists there.
+  if (name.empty() || name == "." || name == "..") return make_error(phase::prepare, EISDIR);
+  if (st.st_mode == 0) return {};
+  if (S_ISDIR(st.st_mode)) return make_error(phase::prepare, EISDIR);
+  if (!options.overwrite) return make_error(phase::prepare, EEXIST);
+  if (S_ISREG(st.st_mode)) {
+    if (st.st_nlink > 1 && options.hard_links == hard_link_policy::refuse)
+      return make_error(phase::prepare, EMLINK);
+    staged.existing.regular = true;
+    staged.existing.mode = st.st_mode & 07777;
+    staged.existing.owner = st.st_uid;
+    staged.existing.group = st.st_gid;
+  } else if (!S_ISLNK(st.st_mode)) {
+    // A FIFO, socket or device: renaming over it would silently change what the path is.
+    return make_error(phase::prepare, EINVAL);
+  }
+  staged.existing.exists = true;
+  return {};
+}
+
+std::error_code open_directories(staged_file& staged, const write_options& options) {
+  staged.directory = open_directory(directory_of(staged.target));
+  if (staged.directory < 0) return error_from_errno(phase::prepare);
+  if (options.temp_dir.empty()) return {};
+  staged.temp_directory = open_directory(options.temp_dir);
+  if (staged.temp_directory < 0) return error_from_errno(phase::prepare);
+  struct stat target_dir {
+  }, temp_dir{};
+  if (sys::fstatat(staged.directory, "", &target_dir, AT_EMPTY_PATH) != 0 ||
+      sys::fstatat(staged.temp_directory, "", &temp_dir, AT_EMPTY_PATH) != 0)
+    return error_from_errno(phase::prepare);
+  // rename() cannot cross filesystems; say so before writing anything rather than after.
+  if (target_dir.st_dev != temp_dir.st_dev) return make_error(phase::prepare, EXDEV);
+  if (target_dir.st_ino == temp_dir.st_ino) close_handle(staged.temp_directory);
+  return {};
+}
+
+int temp_directory_of(const staged_file& staged) {
+  return staged.temp_directory != invalid_handle ? staged.temp_directory : staged.directory;
+}
+
+fs::path temp_directory_path(const staged_file& staged, const write_options& options) {
+  return staged.temp_directory != invalid_handle ? options.temp_dir : directory_of(staged.target);
+}
+
+std::error_code random_temp_name(const staged_file& staged, std::string& name) {
+  std::array<unsigned char, temp_name_random_length> bytes{};
+  if (sys::getrandom(bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+    return error_from_errno(phase::create_temp);
+  name = make_temp_name(staged.target.filename().native(), bytes.data(), NAME_MAX);
+  return {};
+}
+
+// Creates a named temporary file: O_EXCL so we never open someone else's file, O_NOFOLLOW
+// so a planted link is not followed, mode 0600 until the final bits are applied.
+std::error_code create_named_temp(staged_file& staged, const write_options& options) {
+  int directory = temp_directory_of(staged);
+  for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
+    std::string name;
+    if (auto ec = random_temp_name(staged, name)) return ec;
+    int fd = sys::openat(call::open_exclusive, directory, name.c_str(),
+                         O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+      staged.file = fd;
+      staged.temp_path = temp_directory_path(staged, options) / name;
+      staged.mode_is_final = false;
+      return {};
+    }
+    if (errno != EEXIST) return error_from_errno(phase::create_temp);
+  }
+  return make_error(phase::create_temp, EEXIST);
+}
+
+bool wants_default_mode(const staged_file& staged, const write_options& options) {
+  return !options.mode && !(options.preserve && staged.existing.regular);
+}
+
+// Gives the anonymous O_TMPFILE file the name `name` in `directory`.
+int link_anonymous(int fd, int directory, const char* name) {
+  // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd works for everyone with /proc.
+  if (sys::linkat(call::link_anonymous, fd, "", directory, name, AT_EMPTY_PATH) == 0) return 0;
+  if (errno == EEXIST || !(errno == ENOENT || errno == EPERM || link_rejected(errno))) return -1;
+  std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
+  return sys::linkat(call::link_anonymous, AT_FDCWD, proc_path.c_str(), directory, name,
+                     AT_SYMLINK_FOLLOW);
+}
+
+std::error_code flush_directories(const staged_file& staged) {
+  // The new name lives in the directory's own blocks: without this fsync a power cut after
+  // we return could bring back the old name (or none).
+  if (sys::fsync(staged.directory) != 0) return error_from_errno(phase::directory_flush, true);
+  // With temp_dir elsewhere, also make the removal of the temporary name durable.
+  if (staged.temp_directory != invalid_handle && sys::fsync(staged.temp_directory) != 0)
+    return error_from_errno(phase::directory_flush, true);
+  return {};
+}
+
+std::error_code close_file(staged_file& staged, phase p, bool published) {
+  int fd = staged.file;
+  staged.file = invalid_handle;
+  // A failed close can be the first report of a failed write (NFS): it must not be ignored.
+  if (sys::close(fd) != 0) return error_from_errno(p, published);
+  return {};
+}
+
+std::error_code publish_named(staged_file& staged, const write_options& options) {
+  int from_directory = temp_directory_of(staged);
+  const std::string from = staged.temp_path.filename().native();
+  const std::string to_name = staged.target.filename().native();
+  const char* to = to_name.c_str();
+  if (auto ec = close_file(staged, phase::write, false)) return ec;
+  if (options.overwrite) {
+    // EXDEV is reported, never turned into a copy: a copy is not atomic.
+    if (sys::renameat(from_directory, from.c_str(), staged.directory, to) != 0)
+      return error_from_errno(phase::publish);
+  } else if (sys::renameat2_noreplace(from_directory, from.c_str(), staged.directory, to) != 0) {
+    if (!mechanism_rejected(errno)) return error_from_errno(phase::publish);
+    // No renameat2 here: link() also fails with EEXIST rather than replace.
+    if (sys::linkat(call::link, from_directory, from.c_str(), staged.directory, to, 0) != 0)
+      return error_from_errno(phase::publish);
+    if (sys::unlinkat(from_directory, from.c_str()) != 0) {
+      auto ec = error_from_errno(phase::cleanup, true);
+      staged.temp_path.clear();
+      return ec;
+    }
+  }
+  staged.temp_path.clear();
+  return {};
+}
+
+// Copies the anonymous file's bytes into a named temporary file, for the rare system where
+// an O_TMPFILE file cannot be linked (no /proc and no CAP_DAC_READ_SEARCH).
+std::error_code materialize(staged_file& staged, const write_options& options) {
+  int anonymous = staged.file;
+  staged.file = invalid_handle;
+  auto restore = [&](std::error_code ec) {
+    close_handle(staged.file);
+    staged.file = anonymous;
+    return ec;
+  };
+  if (auto ec = create_named_temp(staged, options)) return restore(ec);
+  std::array<char, 1 << 16> buffer{};
+  for (off_t offset = 0;;) {
+    ssize_t size = ::pread(anonymous, buffer.data(), buffer.size(), offset);
+    if (size < 0 && errno == EINTR) continue;
+    if (size < 0) return restore(error_from_errno(phase::publish));
+    if (size == 0) break;
+    if (auto ec = write_all(staged, buffer.data(), static_cast<std::size_t>(size))) {
+      return restore(ec);
+    }
+    offset += size;
+  }
+  sys::close(anonymous);
+  if (auto ec = apply_metadata(staged, options)) return ec;
+  return flush_data(staged, options.durability);
+}
+
+std::error_code publish_anonymous(staged_file& staged, const write_options& options) {
+  int from_directory = temp_directory_of(staged);
+  const std::string to = staged.target.filename().native();
+  if (!options.overwrite) {
+    // linkat() never replaces: the O_TMPFILE file appears at the target in one step, or we
+    // get EEXIST and the existing file is untouched.
+    if (link_anonymous(staged.file, staged.directory, to.c_str()) == 0)
+      return close_file(staged, phase::cleanup, true);
+    if (!link_rejected(errno) && errno != ENOENT) return error_from_errno(phase::publish);
+    if (auto ec = materialize(staged, options)) return ec;
+    return publish_named(staged, options);
+  }
+  // Overwriting needs rename(), and rename() needs a name: link one, then rename it.
+  for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
+    std::string name;
+    if (auto ec = random_temp_name(staged, name)) return ec;
+    if (link_anonymous(staged.file, from_directory, name.c_str()) == 0) {
+      staged.temp_path = temp_directory_path(staged, options) / name;
+      return publish_named(staged, options);
+    }
+    if (errno == EEXIST) continue;
+    if (!link_rejected(errno) && errno != ENOENT) return error_from_errno(phase::publish);
+    if (auto ec = materialize(staged, options)) return ec;
+    return publish_named(staged, options);
+  }
+  return make_error(phase::publish, EEXIST);
+}
+
+}  // namespace
+
+staged_file::~staged_file() {
+  close_handle(file);
+  close_handle(directory);
+  close_handle(temp_directory);
+}
+
+std::error_code open_temp(staged_file& staged, const fs::path& target,
+                          const write_options& options) {
+  if (auto ec = validate(target, options)) return ec;
+  if (auto ec = inspect_target(staged, target, options)) return ec;
+  if (auto ec = open_directories(staged, options)) return ec;
+
+  // Preferred: O_TMPFILE. The file has no name until we give it one, so a crash leaves
+  // nothing behind, and nobody can open it meanwhile. Created 0666 when the new file gets
+  // the default mode: the kernel then applies the umask (or a default ACL) exactly as for
+  // any new file, and no fchmod is needed.
+  bool default_mode = wants_default_mode(staged, options);
+  int fd = sys::openat(call::open_tmpfile, temp_directory_of(staged), ".",
+                       O_TMPFILE | O_RDWR | O_CLOEXEC, default_mode ? 0666 : 0600);
+  if (fd >= 0) {
+    staged.file = fd;
+    staged.mode_is_final = default_mode;
+    return {};
+  }
+  if (!tmpfile_rejected(errno)) return error_from_errno(phase::create_temp);
+  return create_named_temp(staged, options);
+}
+
+std::error_code write_all(staged_file& staged, const char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t written = sys::write(staged.file, data, size);
+    if (written < 0) return error_from_errno(phase::write);
+    if (written == 0) return make_error(phase::write, EIO);  // no progress, no error: give up
+    data += written;
+    size -= static_cast<std::size_t>(written);
+  }
+  return {};
+}
+
+std::error_code apply_metadata(staged_file& staged, const write_options& options) {
+  const existing_target& existing = staged.existing;
+  bool keep_existing = options.preserve && existing.regular;
+  if (keep_existing && (existing.owner != ::geteuid() || existing.group != ::getegid())) {
+    // Only root (or the owner, for the group) may do this; others keep their own ids.
+    if (sys::fchown(staged.file, existing.owner, existing.group) != 0 && errno != EPERM &&
+        errno != EINVAL)
+      return error_from_errno(phase::metadata);
+  }
+  mode_t mode = 0;
+  if (options.mode) {
+    mode = static_cast<mode_t>(*options.mode);
+  } else if (keep_existing) {
+    mode = existing.mode;
+  } else if (staged.mode_is_final) {
+    return {};
+  } else {
+    mode = 0666 & ~current_umask();
+  }
+  // After fchown, which clears set-user-ID and set-group-ID bits.
+  if (sys::fchmod(staged.file, mode) != 0) return error_from_errno(phase::metadata);
+  staged.mode_is_final = true;
+  return {};
+}
+
+std::error_code flush_data(staged_file& staged, durability level) {
+  if (level == durability::none) return {};
+  // fdatasync writes the data and the metadata needed to read it back (the size); the
+  // timestamps it skips do not matter for the content. A failure is final: the kernel may
+  // already have dropped the dirty pages, so a second call could "succeed" on lost data.
+  if (sys::fdatasync(staged.file) != 0) return error_from_errno(phase::flush);
+  return {};
+}
+
+std::error_code publish(staged_file& staged, const write_options& options) {
+  std::error_code ec = staged.temp_path.empty() ? publish_anonymous(staged, options)
+                                                : publish_named(staged, options);
+  if (ec) return ec;
+  if (options.durability == durability::durable) return flush_directories(staged);
+  return {};
+}
+
+std::error_code discard(staged_file& staged) noexcept {
+  std::error_code ec;
+  if (staged.file != invalid_handle && sys::close(staged.file) != 0)
+    ec = error_from_errno(phase::cleanup);
+  staged.file = invalid_handle;
+  if (!staged.temp_path.empty()) {
+    const std::string name = staged.temp_path.filename().native();
+    if (sys::unlinkat(temp_directory_of(staged), name.c_str()) != 0 && errno != ENOENT)
+      ec = error_from_errno(phase::cleanup);
+    staged.temp_path.clear();
+  }
+  return ec;
+}
+
+std::error_code rename_file(const fs::path& source, const fs::path& target, bool overwrite,
+                            durability level) {
+  if (source.empty() || target.empty() || source.filename().empty() || target.filename().empty())
+    return make_error(phase::prepare, EINVAL);
+  staged_file from;  // reuses the handle cleanup
+  staged_file to;
+  from.directory = open_directory(directory_of(source));
+  if (from.directory < 0) return error_from_errno(phase::prepare);
+  to.directory = open_directory(directory_of(target));
+  if (to.directory < 0) return error_from_errno(phase::prepare);
+  const std::string source_string = source.filename().native();
+  const std::string target_string = target.filename().native();
+  const char* source_name = source_string.c_str();
+  const char* target_name = target_string.c_str();
+
+  struct stat st {};
+  if (sys::fstatat(from.directory, source_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return error_from_errno(phase::prepare);
+  if (level != durability::none && S_ISREG(st.st_mode)) {
+    // The caller wrote the source; its data must be on the device before its new name is.
+    from.file = sys::openat(call::open_source, from.directory, source_name,
+                            O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (from.file < 0) return error_from_errno(phase::flush);
+    if (sys::fdatasync(from.file) != 0) return error_from_errno(phase::flush);
+    close_handle(from.file);
+  }
+
+  if (overwrite) {
+    if (sys::renameat(from.directory, source_name, to.directory, target_name) != 0)
+      return error_from_errno(phase::publish);
+  } else if (sys::renameat2_noreplace(from.directory, source_name, to.directory, target_name) !=
+             0) {
+    if (!mechanism_rejected(errno)) return error_from_errno(phase::publish);
+    if (sys::linkat(call::link, from.directory, source_name, to.directory, target_name, 0) != 0)
+      return error_from_errno(phase::publish);
+    if (sys::unlinkat(from.directory, source_name) != 0)
+      return error_from_errno(phase::cleanup, true);
+  }
+
+  if (level != durability::durable) return {};
+  struct stat source_dir {
+  }, target_dir{};
+  if (sys::fstatat(from.directory, "", &source_dir, AT_EMPTY_PATH) != 0 ||
+      sys::fstatat(to.directory, "", &target_dir, AT_EMPTY_PATH) != 0)
+    return error_from_errno(phase::directory_flush, true);
+  if (source_dir.st_ino != target_dir.st_ino || source_dir.st_dev != target_dir.st_dev)
+    to.temp_directory = std::exchange(from.directory, invalid_handle);
+  return flush_directories(to);
+}
+
+}  // namespace atomicwrites::detail
