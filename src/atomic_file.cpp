@@ -193,6 +193,7 @@ void atomic_file::write(std::string_view data) {
 
 void atomic_file::write(std::string_view data, std::error_code& ec) noexcept {
   ec = open_impl();
+  if (!ec) ec = sticky_error_;  // once a write failed, the file has a hole: refuse more
   if (ec) return;
   if (!stream_) {
     try {

@@ -269,8 +269,7 @@ std::error_code materialize(staged_file& staged, const write_options& options) {
   if (auto ec = create_named_temp(staged, options)) return restore(ec);
   std::array<char, 1 << 16> buffer{};
   for (off_t offset = 0;;) {
-    ssize_t size = ::pread(anonymous, buffer.data(), buffer.size(), offset);
-    if (size < 0 && errno == EINTR) continue;
+    ssize_t size = sys::pread(anonymous, buffer.data(), buffer.size(), offset);
     if (size < 0) return restore(error_from_errno(phase::publish));
     if (size == 0) break;
     if (auto ec = write_all(staged, buffer.data(), static_cast<std::size_t>(size))) {

@@ -88,6 +88,10 @@ ssize_t read(int fd, void* data, std::size_t size) noexcept {
   return checked<ssize_t>(call::read, [&] { return ::read(fd, data, size); });
 }
 
+ssize_t pread(int fd, void* data, std::size_t size, off_t offset) noexcept {
+  return checked<ssize_t>(call::read, [&] { return ::pread(fd, data, size, offset); });
+}
+
 int fstatat(int dirfd, const char* path, struct stat* out, int flags) noexcept {
   return checked<int>(call::stat, [&] { return ::fstatat(dirfd, path, out, flags); });
 }

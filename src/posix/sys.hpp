@@ -42,6 +42,7 @@ const char* name(call c) noexcept;
 int openat(call why, int dirfd, const char* path, int flags, mode_t mode = 0) noexcept;
 ssize_t write(int fd, const void* data, std::size_t size) noexcept;
 ssize_t read(int fd, void* data, std::size_t size) noexcept;
+ssize_t pread(int fd, void* data, std::size_t size, off_t offset) noexcept;
 int fstatat(int dirfd, const char* path, struct stat* out, int flags) noexcept;
 ssize_t readlinkat(int dirfd, const char* path, char* buffer, std::size_t size) noexcept;
 int fchmod(int fd, mode_t mode) noexcept;

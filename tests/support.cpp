@@ -1,0 +1,137 @@
+#include "support.hpp"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace support {
+
+scratch_dir::scratch_dir() {
+  const char* base = std::getenv("AW_TEST_DIR");
+  fs::path root = base != nullptr ? fs::path(base) : fs::temp_directory_path();
+  std::random_device random;
+  for (;;) {
+    path_ = root / ("aw-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    if (fs::create_directory(path_)) break;
+  }
+}
+
+scratch_dir::~scratch_dir() {
+  std::error_code ec;
+  fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+  fs::remove_all(path_, ec);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+void write_plain(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::vector<std::string> list_dir(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+unsigned mode_of(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + path.string());
+  return st.st_mode & 07777;
+}
+
+syscall_script::syscall_script() {
+  aw::detail::testing::set_syscall_hook(&hook, this);
+}
+syscall_script::~syscall_script() {
+  aw::detail::testing::set_syscall_hook(nullptr, nullptr);
+}
+
+void syscall_script::fail(call which, int error, int nth) {
+  rules_.push_back({which, error, nth});
+}
+
+int syscall_script::count(call which) const {
+  return static_cast<int>(std::count(calls_.begin(), calls_.end(), which));
+}
+
+std::string syscall_script::trace() const {
+  std::string text;
+  for (call c : calls_) {
+    if (!text.empty()) text += ' ';
+    text += aw::detail::sys::name(c);
+  }
+  return text;
+}
+
+aw::detail::testing::injection syscall_script::hook(call which, void* self_pointer) {
+  auto& self = *static_cast<syscall_script*>(self_pointer);
+  self.calls_.push_back(which);
+  int seen = ++self.seen_[which];
+  aw::detail::testing::injection result;
+  for (const rule& r : self.rules_)
+    if (r.which == which && (r.nth == 0 || r.nth == seen)) result.error = r.error;
+  if (which == call::write) result.max_bytes = self.short_write_;
+  return result;
+}
+
+bool is_root() {
+  return ::geteuid() == 0;
+}
+
+int run_as_nobody(const std::function<int()>& body) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(255);
+    ::_exit(body());
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 255) return -1;
+  return WEXITSTATUS(status);
+}
+
+tmpfs_mount::tmpfs_mount(const std::string& options) {
+  if (!is_root()) {
+    why_not_ = "needs root to mount a tmpfs";
+    return;
+  }
+  if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, options.c_str()) != 0) {
+    why_not_ = std::string("mount tmpfs failed: ") + std::strerror(errno);
+    return;
+  }
+  mounted_ = true;
+}
+
+bool tmpfs_mount::remount(const std::string& options) {
+  unsigned long flags = MS_REMOUNT;
+  if (options.find("ro") == 0) flags |= MS_RDONLY;
+  return ::mount("tmpfs", dir_.path().c_str(), "tmpfs", flags, options.c_str()) == 0;
+}
+
+tmpfs_mount::~tmpfs_mount() {
+  if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+fs::path helper(const std::string& name) {
+  return fs::path(AW_HELPER_DIR) / name;
+}
+
+}  // namespace support
