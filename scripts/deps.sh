@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages a task needs, only those missing.
+#   scripts/deps.sh build   compiler, CMake, Ninja
+#   scripts/deps.sh test    build + GoogleTest, strace, pkg-config
+set -euo pipefail
+
+packages=(cmake ninja-build g++ make pkg-config)
+if [[ "${1:-build}" == test ]]; then
+  packages+=(googletest libgtest-dev libgmock-dev strace)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+echo "installing: ${missing[*]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null

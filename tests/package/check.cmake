@@ -1,0 +1,55 @@
+# Builds and runs the consumer project one way (MODE), from scratch in WORK.
+#   cmake -DMODE=find_package|add_subdirectory|FetchContent|pkg-config -DSOURCE=<repo>
+#         -DBUILD=<the project's build dir> -DWORK=<scratch dir> -P check.cmake
+cmake_minimum_required(VERSION 3.25)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "failed (${result}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(last_output "${out}" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+set(prefix ${WORK}/prefix)
+set(consumer ${CMAKE_CURRENT_LIST_DIR})
+set(generator_args)
+if(GENERATOR)
+  set(generator_args -G ${GENERATOR})
+endif()
+
+if(MODE STREQUAL "find_package" OR MODE STREQUAL "pkg-config")
+  run(${CMAKE_COMMAND} --install ${BUILD} --prefix ${prefix})
+endif()
+
+if(MODE STREQUAL "pkg-config")
+  file(GLOB_RECURSE pc_file ${prefix}/*/atomicwrites.pc)
+  get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+  set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+  run(pkg-config --cflags --libs atomicwrites)
+  string(STRIP "${last_output}" flags)
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  run(${CXX} ${consumer}/main.cpp ${flags} -o ${WORK}/consumer)
+  set(binary ${WORK}/consumer)
+else()
+  set(args -S ${consumer} -B ${WORK}/build ${generator_args} -DAW_CONSUME=${MODE})
+  if(MODE STREQUAL "find_package")
+    list(APPEND args -DCMAKE_PREFIX_PATH=${prefix})
+  elseif(MODE STREQUAL "add_subdirectory")
+    list(APPEND args -DAW_SOURCE=${SOURCE})
+  elseif(MODE STREQUAL "FetchContent")
+    # A local archive of the sources, as a release tarball would be.
+    run(${CMAKE_COMMAND} -E chdir ${SOURCE} ${CMAKE_COMMAND} -E tar czf ${WORK}/atomicwrites.tar.gz
+        CMakeLists.txt cmake include src)
+    list(APPEND args -DAW_ARCHIVE=file://${WORK}/atomicwrites.tar.gz)
+  endif()
+  run(${CMAKE_COMMAND} ${args})
+  run(${CMAKE_COMMAND} --build ${WORK}/build)
+  set(binary ${WORK}/build/consumer)
+endif()
+
+run(${binary} ${WORK}/written.txt)
+message(STATUS "consumer (${MODE}) wrote: ${last_output}")
+file(REMOVE_RECURSE ${WORK})
