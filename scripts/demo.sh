@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The main job: build, then write a file atomically and durably, and show it.
+# The main job: build, then write a file atomically and durably with the CLI, and show it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh build
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMICWRITES_TESTS=OFF >/dev/null
 cmake --build build/release
-out=build/demo/hello.conf
 mkdir -p build/demo
-./build/release/examples/hello_atomic "$out"
+out=build/demo/greeting.txt
+printf 'hello, atomically\nwritten at %s\n' "$(date -u +%FT%TZ)" | ./build/release/atomic-write "$out"
+echo "--- $out:"
+cat "$out"
 ls -l "$out"

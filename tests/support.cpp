@@ -1,11 +1,14 @@
 #include "support.hpp"
 
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -132,6 +135,91 @@ tmpfs_mount::~tmpfs_mount() {
 
 fs::path helper(const std::string& name) {
   return fs::path(AW_HELPER_DIR) / name;
+}
+
+child_process::child_process(const std::vector<std::string>& argv,
+                             const std::vector<std::string>& env,
+                             const std::optional<fs::path>& stdin_from) {
+  int input_pipe[2] = {-1, -1};
+  if (!stdin_from && ::pipe2(input_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  fs::path out = output_dir_ / "stdout", err = output_dir_ / "stderr";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int in = stdin_from ? ::open(stdin_from->c_str(), O_RDONLY) : input_pipe[0];
+    int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out_fd < 0 || err_fd < 0) ::_exit(126);
+    ::dup2(in, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    // Signals ignored or blocked by the test runner must not leak into the child.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(s, SIG_DFL);
+    for (const auto& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  if (!stdin_from) {
+    ::close(input_pipe[0]);
+    input_ = input_pipe[1];
+  }
+}
+
+child_process::~child_process() {
+  if (!waited_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+  close_input();
+}
+
+void child_process::write_input(const std::string& data) {
+  const char* p = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(input_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error("write to child failed");
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void child_process::close_input() {
+  if (input_ >= 0) ::close(input_);
+  input_ = -1;
+}
+
+void child_process::kill(int signal_number) {
+  ::kill(pid_, signal_number);
+}
+
+process_result child_process::wait() {
+  close_input();
+  process_result result;
+  int status = 0;
+  struct rusage usage {};
+  while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  waited_ = true;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  result.max_rss_kib = usage.ru_maxrss;
+  result.out = read_file(output_dir_ / "stdout");
+  result.err = read_file(output_dir_ / "stderr");
+  return result;
+}
+
+process_result run_process(const std::vector<std::string>& argv, const std::string& input,
+                           const std::vector<std::string>& env) {
+  child_process child(argv, env);
+  child.write_input(input);
+  return child.wait();
 }
 
 }  // namespace support

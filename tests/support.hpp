@@ -102,6 +102,42 @@ class tmpfs_mount {
 // The directory holding this test binary's helper programs (set by CMake).
 fs::path helper(const std::string& name);
 
+// A child process with its standard input on a pipe and its output captured in files.
+struct process_result {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+  long max_rss_kib = 0;
+};
+
+class child_process {
+ public:
+  // `env` entries ("NAME=value") are added to this process's environment. With
+  // `stdin_from` set, standard input is that file instead of a pipe.
+  explicit child_process(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env = {},
+                         const std::optional<fs::path>& stdin_from = std::nullopt);
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+  void write_input(const std::string& data);
+  void close_input();
+  void kill(int signal_number);
+  process_result wait();
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+  int input_ = -1;
+  scratch_dir output_dir_;
+  bool waited_ = false;
+};
+
+// Runs argv with `input` on standard input and waits for it.
+process_result run_process(const std::vector<std::string>& argv, const std::string& input = "",
+                           const std::vector<std::string>& env = {});
+
 }  // namespace support
 
 #define SKIP_UNLESS_ROOT() \
