@@ -18,6 +18,7 @@ namespace detail {
 class output_stream final : public std::streambuf {
  public:
   static constexpr std::size_t capacity = std::size_t{1} << 16;
+  static constexpr std::size_t direct_threshold = capacity / 4;
 
   explicit output_stream(atomic_file& owner)
       : owner_(owner), buffer_(new char[capacity]), stream_(this) {
@@ -35,15 +36,15 @@ class output_stream final : public std::streambuf {
   }
 
   std::error_code append(const char* data, std::size_t size) {
-    std::size_t room = static_cast<std::size_t>(epptr() - pptr());
-    if (size <= room) {
-      std::memcpy(pptr(), data, size);
-      pbump(static_cast<int>(size));
-      return {};
+    // Large writes go straight to the file: copying them buys nothing, and holding them back
+    // would stall a producer on the other end of a pipe while we catch up.
+    if (size >= direct_threshold) {
+      if (auto ec = drain()) return ec;
+      return owner_.write_impl(data, size);
     }
-    if (auto ec = drain()) return ec;
-    // Large writes skip the buffer rather than being copied through it.
-    if (size >= capacity) return owner_.write_impl(data, size);
+    if (size > static_cast<std::size_t>(epptr() - pptr())) {
+      if (auto ec = drain()) return ec;
+    }
     std::memcpy(pptr(), data, size);
     pbump(static_cast<int>(size));
     return {};

@@ -42,7 +42,7 @@ else()
   elseif(MODE STREQUAL "FetchContent")
     # A local archive of the sources, as a release tarball would be.
     run(${CMAKE_COMMAND} -E chdir ${SOURCE} ${CMAKE_COMMAND} -E tar czf ${WORK}/atomicwrites.tar.gz
-        CMakeLists.txt cmake include src)
+        CMakeLists.txt cmake include src cli docs examples)
     list(APPEND args -DAW_ARCHIVE=file://${WORK}/atomicwrites.tar.gz)
   endif()
   run(${CMAKE_COMMAND} ${args})
