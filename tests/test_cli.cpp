@@ -31,7 +31,7 @@ std::string quoted(const fs::path& path) {
   return "'" + path.string() + "'";
 }
 
-const std::string no_tmpfile_env = std::string("LD_PRELOAD=") + AW_REJECT_SHIM;
+const std::string no_tmpfile_env = std::string("LD_PRELOAD=") + AW_FAULT_SHIM;
 
 }  // namespace
 
