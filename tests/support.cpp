@@ -179,11 +179,16 @@ child_process::~child_process() {
 }
 
 void child_process::write_input(const std::string& data) {
+  // A child may exit without reading its input (a usage error): that is EPIPE for us, not
+  // a reason for the test process to die of SIGPIPE.
+  static const bool ignore_sigpipe = (::signal(SIGPIPE, SIG_IGN), true);
+  (void)ignore_sigpipe;
   const char* p = data.data();
   std::size_t left = data.size();
   while (left > 0) {
     ssize_t n = ::write(input_, p, left);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EPIPE) return;  // the child stopped reading
     if (n <= 0) throw std::runtime_error("write to child failed");
     p += n;
     left -= static_cast<std::size_t>(n);
