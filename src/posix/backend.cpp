@@ -227,7 +227,9 @@ std::error_code close_file(staged_file& staged, phase p, bool published) {
   int fd = staged.file;
   staged.file = invalid_handle;
   // A failed close can be the first report of a failed write (NFS): it must not be ignored.
-  if (sys::close(fd) != 0) return error_from_errno(p, published);
+  // EINTR is not such a report: Linux has already released the descriptor, and the data is
+  // flushed (or, at durability::none, was never promised to be).
+  if (sys::close(fd) != 0 && errno != EINTR) return error_from_errno(p, published);
   return {};
 }
 
@@ -395,7 +397,7 @@ std::error_code publish(staged_file& staged, const write_options& options) {
 
 std::error_code discard(staged_file& staged) noexcept {
   std::error_code ec;
-  if (staged.file != invalid_handle && sys::close(staged.file) != 0)
+  if (staged.file != invalid_handle && sys::close(staged.file) != 0 && errno != EINTR)
     ec = error_from_errno(phase::cleanup);
   staged.file = invalid_handle;
   if (!staged.temp_path.empty()) {
