@@ -4,8 +4,10 @@
 #include <atomicwrites/atomicwrites.hpp>
 
 #include <cerrno>
+#include <cstring>
 #include <new>
 #include <string>
+#include <type_traits>
 
 namespace aw = atomicwrites;
 namespace fs = std::filesystem;
@@ -105,6 +107,22 @@ bool valid_path(const char* path) {
   return path != nullptr && *path != '\0';
 }
 
+// C callers can store any integer in an enum field; reading it as the enum type in C++ would
+// be undefined for values outside the enumerators' range. Read the bytes as an integer.
+template <class Enum>
+long long raw_value(const Enum& value) {
+  std::underlying_type_t<Enum> raw;
+  std::memcpy(&raw, &value, sizeof raw);
+  return static_cast<long long>(raw);
+}
+
+bool convert_durability(const aw_durability& in, aw::durability& out) {
+  long long raw = raw_value(in);
+  if (raw < AW_DURABILITY_NONE || raw > AW_DURABILITY_DURABLE) return false;
+  out = static_cast<aw::durability>(raw);
+  return true;
+}
+
 // Converts C options; false (with the error recorded) when they are not valid.
 bool convert(const aw_write_options* in, aw::write_options& out, int& error) {
   if (in == nullptr) return true;
@@ -116,15 +134,22 @@ bool convert(const aw_write_options* in, aw::write_options& out, int& error) {
     error = invalid("aw_write_options: mode must be -1 or 0..07777");
     return false;
   }
+  long long symlinks = raw_value(in->symlinks);
+  long long hard_links = raw_value(in->hard_links);
+  if (!convert_durability(in->durability, out.durability) || symlinks < AW_SYMLINKS_FOLLOW ||
+      symlinks > AW_SYMLINKS_REFUSE || hard_links < AW_HARD_LINKS_SPLIT ||
+      hard_links > AW_HARD_LINKS_REFUSE) {
+    error = invalid("aw_write_options: durability, symlinks or hard_links out of range");
+    return false;
+  }
   out.overwrite = in->overwrite != 0;
-  out.durability = static_cast<aw::durability>(in->durability);
   if (in->mode >= 0) out.mode = static_cast<fs::perms>(in->mode);
   out.preserve = in->preserve != 0;
-  out.symlinks = static_cast<aw::symlink_policy>(in->symlinks);
-  out.hard_links = static_cast<aw::hard_link_policy>(in->hard_links);
+  out.symlinks = static_cast<aw::symlink_policy>(symlinks);
+  out.hard_links = static_cast<aw::hard_link_policy>(hard_links);
   if (in->temp_dir != nullptr) out.temp_dir = to_path(in->temp_dir);
   out.windows_retry_budget = std::chrono::milliseconds(in->windows_retry_budget_ms);
-  return true;  // enumerations out of range are rejected by the library itself
+  return true;
 }
 
 }  // namespace
@@ -225,9 +250,11 @@ int aw_replace_atomic(const char* source, const char* target, aw_durability dura
 int aw_move_atomic(const char* source, const char* target, aw_durability durability) {
   if (!valid_path(source) || !valid_path(target))
     return invalid("aw_move_atomic: NULL or empty path");
+  aw::durability level{};
+  if (!convert_durability(durability, level)) return invalid("aw_move_atomic: bad durability");
   return guarded(target, [&] {
     std::error_code ec;
-    aw::move_atomic(to_path(source), to_path(target), static_cast<aw::durability>(durability), ec);
+    aw::move_atomic(to_path(source), to_path(target), level, ec);
     return ec;
   });
 }

@@ -157,6 +157,12 @@ static void test_invalid_arguments(void) {
   options.mode = -1;
   options.durability = (aw_durability)7;
   CHECK(aw_write_file(path("a"), "x", 1, &options) == AW_EINVALID);
+  options.durability = AW_DURABILITY_DURABLE;
+  options.symlinks = (aw_symlink_policy)-3;
+  CHECK(aw_write_file(path("a"), "x", 1, &options) == AW_EINVALID);
+  options.symlinks = AW_SYMLINKS_FOLLOW;
+  options.hard_links = (aw_hard_link_policy)5;
+  CHECK(aw_write_file(path("a"), "x", 1, &options) == AW_EINVALID);
   CHECK(aw_error_last()->code == AW_EINVALID);
   CHECK(entries() == 0);
   CHECK(aw_file_write(NULL, "x", 1) == AW_EINVALID);
@@ -229,6 +235,8 @@ static void test_replace_and_move(void) {
   CHECK(holds("moved", "newer"));
   CHECK(aw_replace_atomic(path("nothing"), path("dst"), AW_DURABILITY_DURABLE) == AW_ENOTFOUND);
   CHECK(aw_replace_atomic(NULL, path("dst"), AW_DURABILITY_DURABLE) == AW_EINVALID);
+  CHECK(aw_move_atomic(path("moved"), path("x"), (aw_durability)42) == AW_EINVALID);
+  CHECK(holds("moved", "newer"));
 }
 
 static void test_cross_device(void) {

@@ -194,7 +194,7 @@ def test_sigkill_at_random_moments_in_large_writes(tmp_path, name, overwrite, ex
     duration = time.monotonic() - start
     rng = random.Random(1234)
     outcomes = collections.Counter()
-    for _ in range(40 * SOAK):
+    for _ in range(70 * SOAK):
         prepare(directory, overwrite)
         process = subprocess.Popen([PROBE, "stream", os.path.join(directory, "t"), str(size)]
                                    + (["--overwrite"] if overwrite else []),
