@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <sstream>
 
 using support::list_dir;
 using support::read_file;
@@ -203,6 +204,13 @@ struct flush_case {
   bool no_renameat2;
 };
 
+// Named printing: gtest would otherwise dump the struct's bytes, padding included.
+[[maybe_unused]] void PrintTo(const flush_case& c, std::ostream* out) {
+  static const char* const levels[] = {"none", "consistent", "durable"};
+  *out << levels[static_cast<int>(c.level)] << (c.overwrite ? "_replace" : "_create")
+       << (c.named ? "_named" : "_tmpfile") << (c.no_renameat2 ? "_link" : "");
+}
+
 class FlushCalls : public ::testing::TestWithParam<flush_case> {};
 
 TEST_P(FlushCalls, ExactlyTheFlushesTheLevelNames) {
@@ -247,7 +255,12 @@ std::vector<flush_case> all_flush_cases() {
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllPaths, FlushCalls, ::testing::ValuesIn(all_flush_cases()));
+INSTANTIATE_TEST_SUITE_P(AllPaths, FlushCalls, ::testing::ValuesIn(all_flush_cases()),
+                         [](const auto& param_info) {
+                           std::ostringstream name;
+                           PrintTo(param_info.param, &name);
+                           return name.str();
+                         });
 
 TEST(Faults, FailedFlushIsNeverRetriedNorPublished) {
   for (bool named : {false, true}) {
