@@ -99,11 +99,34 @@ bool is_root() {
   return ::geteuid() == 0;
 }
 
+bool supports_tmpfile(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+bool supports_hard_links(const fs::path& dir) {
+  fs::path a = dir / ".aw-link-probe-a", b = dir / ".aw-link-probe-b";
+  write_plain(a, "");
+  bool ok = ::link(a.c_str(), b.c_str()) == 0;
+  ::unlink(b.c_str());
+  ::unlink(a.c_str());
+  return ok;
+}
+
 int run_as_nobody(const std::function<int()>& body) {
   pid_t child = ::fork();
   if (child == 0) {
     if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(255);
-    ::_exit(body());
+    // Never unwind into the test framework in the child: it would go on running the
+    // remaining tests, as user nobody.
+    int status = 254;
+    try {
+      status = body();
+    } catch (...) {
+    }
+    ::_exit(status);
   }
   int status = 0;
   ::waitpid(child, &status, 0);

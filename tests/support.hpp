@@ -77,6 +77,10 @@ class syscall_script {
 };
 
 bool is_root();
+
+// What the filesystem under `dir` can do (the matrix runs the suites on several).
+bool supports_tmpfile(const fs::path& dir);
+bool supports_hard_links(const fs::path& dir);
 // Runs `body` in a forked child as user and group nobody; returns the child's exit status,
 // or -1 if it could not switch user.
 int run_as_nobody(const std::function<int()>& body);
@@ -139,6 +143,11 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
                            const std::vector<std::string>& env = {});
 
 }  // namespace support
+
+#define SKIP_UNLESS_HARD_LINKS(dir)                                                \
+  if (!support::supports_hard_links(dir))                                         \
+  GTEST_SKIP() << "the filesystem under the test directory has no hard links (" \
+               << (getenv("AW_FS_KIND") ? getenv("AW_FS_KIND") : "?") << ")"
 
 #define SKIP_UNLESS_ROOT() \
   if (!support::is_root()) GTEST_SKIP() << "needs root (mounts, chown); run the suite as root"

@@ -180,6 +180,7 @@ TEST(Cli, SymlinkPolicies) {
 
 TEST(Cli, HardLinkPolicy) {
   scratch_dir dir;
+  SKIP_UNLESS_HARD_LINKS(dir.path());
   support::write_plain(dir / "a", "old");
   fs::create_hard_link(dir / "a", dir / "b");
   auto r = cli({"--hard-links", "refuse", (dir / "a").string()}, "x");

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cstring>
 #include <climits>
 
 using support::list_dir;
@@ -160,7 +161,8 @@ TEST(BadInput, OutOfRangeEnumerations) {
 
 TEST(BadInput, SpecialFileAtTarget) {
   scratch_dir dir;
-  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0644), 0);
+  if (::mkfifo((dir / "fifo").c_str(), 0644) != 0)
+    GTEST_SKIP() << "this filesystem cannot make a FIFO: " << std::strerror(errno);
   aw::write_options options;
   options.overwrite = true;
   expect_rejected(dir, dir / "fifo", std::errc::invalid_argument, options);

@@ -272,6 +272,7 @@ TEST(Symlinks, RefuseFailsAndChangesNothing) {
 
 TEST(HardLinks, ReplacingSplitsTheLinkByDefault) {
   scratch_dir dir;
+  SKIP_UNLESS_HARD_LINKS(dir.path());
   support::write_plain(dir / "a", "old");
   fs::create_hard_link(dir / "a", dir / "b");
   aw::write_file(dir / "a", "new", overwriting());
@@ -282,6 +283,7 @@ TEST(HardLinks, ReplacingSplitsTheLinkByDefault) {
 
 TEST(HardLinks, RefusePolicyFailsAndChangesNothing) {
   scratch_dir dir;
+  SKIP_UNLESS_HARD_LINKS(dir.path());
   support::write_plain(dir / "a", "old");
   fs::create_hard_link(dir / "a", dir / "b");
   aw::write_options options = overwriting();

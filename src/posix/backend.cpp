@@ -24,6 +24,7 @@ using sys::call;
 
 constexpr int max_symlink_hops = 40;  // the kernel's own limit (MAXSYMLINKS)
 constexpr int max_name_attempts = 32;
+constexpr int max_stale_retries = 5;  // lookups only; a publishing call is never repeated
 
 std::error_code error_from_errno(phase p, bool published = false) {
   return make_error(p, errno, published);
@@ -71,8 +72,11 @@ mode_t current_umask() {
 }
 
 int open_directory(const fs::path& directory) {
-  return sys::openat(call::open_directory, AT_FDCWD, directory.c_str(),
-                     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  for (int stale = 0;; ++stale) {
+    int fd = sys::openat(call::open_directory, AT_FDCWD, directory.c_str(),
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 || errno != ESTALE || stale + 1 >= max_stale_retries) return fd;
+  }
 }
 
 void close_handle(native_handle& handle) noexcept {
@@ -99,8 +103,14 @@ std::error_code validate(const fs::path& target, const write_options& options) {
 // fills `st` (st_mode == 0 when nothing exists there).
 std::error_code resolve_target(fs::path path, symlink_policy policy, fs::path& resolved,
                                struct stat& st) {
-  for (int hops = 0;; ++hops) {
+  for (int hops = 0, stale = 0;; ++hops) {
     if (sys::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      // ESTALE: on NFS and FUSE, a concurrent replace changed the inode between lookup and
+      // getattr. Looking up again sees the new one (as the VFS itself does for NFS).
+      if (errno == ESTALE && ++stale < max_stale_retries) {
+        --hops;
+        continue;
+      }
       if (errno != ENOENT) return error_from_errno(phase::prepare);
       st = {};
       break;

@@ -202,3 +202,26 @@ TEST(FaultMatrix, RealShortWritesOnEveryPath) {
     }
   }
 }
+
+TEST(FaultMatrix, StaleLookupsAreRetriedAPublishNeverIs) {
+  scratch_dir dir;
+  support::write_plain(dir / "t", old_content);
+  aw::write_options options;
+  options.overwrite = true;
+  {
+    syscall_script script;
+    script.fail(call::stat, ESTALE, 1);
+    script.fail(call::open_directory, ESTALE, 1);
+    aw::write_file(dir / "t", "after stale lookups", options);
+    EXPECT_EQ(script.count(call::stat), 2);
+  }
+  EXPECT_EQ(read_file(dir / "t"), "after stale lookups");
+  syscall_script script;
+  script.fail(call::rename, ESTALE, 1);
+  std::error_code ec;
+  aw::write_file(dir / "t", "new", options, ec);
+  EXPECT_EQ(ec.value(), ESTALE);
+  EXPECT_EQ(script.count(call::rename), 1);
+  EXPECT_EQ(read_file(dir / "t"), "after stale lookups");
+  EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"t"});
+}
