@@ -9,17 +9,17 @@
 #define FUSE_USE_VERSION 31
 #include <fuse3/fuse.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <string>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 namespace {
 
@@ -28,9 +28,13 @@ bool refuse_link = false;
 bool refuse_rename_flags = false;
 
 // FUSE paths start with '/'; relative to the backing directory they must not.
-const char* relative(const char* path) { return path[1] == '\0' ? "." : path + 1; }
+const char* relative(const char* path) {
+  return path[1] == '\0' ? "." : path + 1;
+}
 
-int result(int value) { return value < 0 ? -errno : value; }
+int result(int value) {
+  return value < 0 ? -errno : value;
+}
 
 int do_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
   if (fi != nullptr) return result(fstat(static_cast<int>(fi->fh), st));
@@ -44,9 +48,15 @@ int do_readlink(const char* path, char* buffer, size_t size) {
   return 0;
 }
 
-int do_mkdir(const char* path, mode_t mode) { return result(mkdirat(backing, relative(path), mode)); }
-int do_unlink(const char* path) { return result(unlinkat(backing, relative(path), 0)); }
-int do_rmdir(const char* path) { return result(unlinkat(backing, relative(path), AT_REMOVEDIR)); }
+int do_mkdir(const char* path, mode_t mode) {
+  return result(mkdirat(backing, relative(path), mode));
+}
+int do_unlink(const char* path) {
+  return result(unlinkat(backing, relative(path), 0));
+}
+int do_rmdir(const char* path) {
+  return result(unlinkat(backing, relative(path), AT_REMOVEDIR));
+}
 
 int do_symlink(const char* target, const char* path) {
   return result(symlinkat(target, backing, relative(path)));
@@ -101,14 +111,18 @@ int do_open(const char* path, fuse_file_info* fi) {
 }
 
 int do_read(const char*, char* buffer, size_t size, off_t offset, fuse_file_info* fi) {
-  return static_cast<int>(result(static_cast<int>(pread(static_cast<int>(fi->fh), buffer, size, offset))));
+  return static_cast<int>(
+      result(static_cast<int>(pread(static_cast<int>(fi->fh), buffer, size, offset))));
 }
 
 int do_write(const char*, const char* buffer, size_t size, off_t offset, fuse_file_info* fi) {
-  return static_cast<int>(result(static_cast<int>(pwrite(static_cast<int>(fi->fh), buffer, size, offset))));
+  return static_cast<int>(
+      result(static_cast<int>(pwrite(static_cast<int>(fi->fh), buffer, size, offset))));
 }
 
-int do_statfs(const char*, struct statvfs* st) { return result(fstatvfs(backing, st)); }
+int do_statfs(const char*, struct statvfs* st) {
+  return result(fstatvfs(backing, st));
+}
 
 int do_release(const char*, fuse_file_info* fi) {
   close(static_cast<int>(fi->fh));

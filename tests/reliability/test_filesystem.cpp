@@ -6,11 +6,11 @@
 //     works, creating without overwrite is refused cleanly rather than done with a race.
 #include "support.hpp"
 
-#include <cerrno>
-#include <cstdlib>
 #include <fcntl.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
 
 using support::list_dir;
 using support::read_file;
@@ -23,7 +23,9 @@ const char* kind() {
   return k != nullptr ? k : "";
 }
 
-fs::path root() { return std::getenv("AW_TEST_DIR"); }
+fs::path root() {
+  return std::getenv("AW_TEST_DIR");
+}
 
 #define SKIP_UNLESS_DEDICATED_FILESYSTEM() \
   if (*kind() == '\0') GTEST_SKIP() << "runs only on a filesystem made by with_fs.sh"
@@ -76,8 +78,10 @@ TEST(FullDisk, FailedWritesLeaveOldContentNoTempAndNoLeakedSpace) {
         if (!ec) {
           // Small enough for what the filesystem still had: the write is whole.
           ASSERT_EQ(fs::file_size(target), size);
-          if (overwrite) support::write_plain(dir / "t", old_content);
-          else fs::remove(target);
+          if (overwrite)
+            support::write_plain(dir / "t", old_content);
+          else
+            fs::remove(target);
           continue;
         }
         ++failures;
@@ -90,8 +94,9 @@ TEST(FullDisk, FailedWritesLeaveOldContentNoTempAndNoLeakedSpace) {
   }
   EXPECT_GT(failures, 0) << "the filesystem was never full: the test proved nothing";
   // Nothing leaked: with 16 MiB freed, an 8 MiB write fits.
-  fs::resize_file(dir / "filler", fs::file_size(dir / "filler") - std::min<std::uintmax_t>(
-                                      fs::file_size(dir / "filler"), 16 << 20));
+  fs::resize_file(dir / "filler",
+                  fs::file_size(dir / "filler") -
+                      std::min<std::uintmax_t>(fs::file_size(dir / "filler"), 16 << 20));
   ::sync();
   aw::write_options options;
   options.overwrite = true;
@@ -99,8 +104,8 @@ TEST(FullDisk, FailedWritesLeaveOldContentNoTempAndNoLeakedSpace) {
   aw::write_file(dir / "t", std::string(8 << 20, 'n'), options, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(fs::file_size(dir / "t"), std::uintmax_t{8} << 20);
-  std::printf("%s: %ld writes refused on a full filesystem, old content kept each time\n",
-              kind(), failures);
+  std::printf("%s: %ld writes refused on a full filesystem, old content kept each time\n", kind(),
+              failures);
 }
 
 TEST(BareFilesystem, ReplacingWorksCreatingWithoutOverwriteIsRefusedCleanly) {
