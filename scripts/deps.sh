@@ -3,7 +3,8 @@
 #   scripts/deps.sh build   compiler, CMake, Ninja
 #   scripts/deps.sh test    build + GoogleTest, strace, pkg-config, and for the Python module:
 #                           pybind11, pytest, venv/pip, and atomicwrites 1.4.1 to compare with;
-#                           clang (libFuzzer, sanitizers) and valgrind
+#                           clang (libFuzzer, sanitizers), valgrind, and the filesystems
+#                           and FUSE the reliability suites mount
 set -euo pipefail
 
 packages=(cmake ninja-build g++ make pkg-config)
@@ -11,7 +12,8 @@ if [[ "${1:-build}" == test ]]; then
   packages+=(googletest libgtest-dev libgmock-dev strace
     python3 python3-dev python3-pybind11 pybind11-dev python3-pytest python3-venv python3-pip
     python3-setuptools python3-atomicwrites
-    clang-14 libclang-rt-14-dev valgrind)
+    clang-14 libclang-rt-14-dev valgrind
+    e2fsprogs xfsprogs btrfs-progs fuse3 libfuse3-dev util-linux mount)
 fi
 
 missing=()
