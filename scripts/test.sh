@@ -13,9 +13,10 @@ stages=${AW_TEST_STAGES:-fuzz valgrind tsan asan main}
 jobs=$(nproc)
 # The Python module is built for, and tested with, the system's /usr/bin/python3.
 common=(-G Ninja -DATOMICWRITES_WERROR=ON -DPython_EXECUTABLE=/usr/bin/python3)
-# Tests that measure memory or trace with ptrace (LeakSanitizer cannot run under ptrace),
-# or rebuild the package, are left to the main stage.
-not_under_sanitizers="package|pip_install|OneGibibyte|Streaming|RealSyscalls|real_processes"
+# Left to the main stage: tests that measure memory, trace with ptrace (LeakSanitizer cannot
+# run under it), rebuild the package, or exercise the kernel's filesystems (mounts, power
+# cuts) rather than more of our code.
+not_under_sanitizers="package|pip_install|OneGibibyte|Streaming|RealSyscalls|real_processes|filesystem\.|powercut"
 
 stage() { printf '\n=== %s ===\n' "$*"; }
 
@@ -67,7 +68,7 @@ for s in $stages; do
       # The fault shim is preloaded ahead of the ASan runtime in the C API test.
       (cd build/asan && ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        ctest -j "$jobs" --output-on-failure -E "$not_under_sanitizers")
+        ctest -j "$jobs" --output-on-failure -E "$not_under_sanitizers|stress")
       ;;
     main)
       stage "main: every test"

@@ -4,6 +4,7 @@
 #ifndef ATOMICWRITES_SRC_BACKEND_HPP
 #define ATOMICWRITES_SRC_BACKEND_HPP
 
+#include <atomicwrites/batch.hpp>
 #include <atomicwrites/options.hpp>
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace atomicwrites::detail {
 
@@ -47,14 +49,29 @@ struct staged_file {
   ~staged_file();  // closes handles; never removes or publishes anything
 };
 
+enum class temp_kind { any, named };
+
 // Each returns an error made with make_error() (phase and OS error), or {} on success.
 std::error_code open_temp(staged_file& staged, const std::filesystem::path& target,
-                          const write_options& options);
+                          const write_options& options, temp_kind kind = temp_kind::any);
 std::error_code write_all(staged_file& staged, const char* data, std::size_t size);
 std::error_code apply_metadata(staged_file& staged, const write_options& options);
 std::error_code flush_data(staged_file& staged, durability level);
 std::error_code publish(staged_file& staged, const write_options& options);
 std::error_code discard(staged_file& staged) noexcept;
+
+// Batches (src/batch.cpp). A staged batch file is a named temporary file whose handles are
+// released after writing; it is flushed and published through shared directory handles.
+void release_handles(staged_file& staged, std::error_code& ec) noexcept;
+std::error_code open_directory_handle(const std::filesystem::path& directory, native_handle& out);
+void close_handle(native_handle& handle) noexcept;
+std::error_code flush_files(const std::vector<const staged_file*>& files,
+                            const std::vector<native_handle>& directories, batch_flush how);
+// Publishes without flushing the directory (the batch flushes each directory once).
+std::error_code publish_through(staged_file& staged, native_handle directory,
+                                const write_options& options);
+std::error_code flush_directory(native_handle directory);
+std::error_code remove_temp(staged_file& staged) noexcept;
 
 // replace_atomic (overwrite) and move_atomic (no overwrite).
 std::error_code rename_file(const std::filesystem::path& source,

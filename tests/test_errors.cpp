@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
-#include <cstring>
 #include <climits>
+#include <cstring>
 
 using support::list_dir;
 using support::read_file;

@@ -68,7 +68,9 @@ struct level_case {
   int directory_flushes;
 };
 
-[[maybe_unused]] void PrintTo(const level_case& c, std::ostream* out) { *out << c.level; }
+[[maybe_unused]] void PrintTo(const level_case& c, std::ostream* out) {
+  *out << c.level;
+}
 
 class RealSyscalls : public ::testing::TestWithParam<level_case> {};
 

@@ -7,6 +7,7 @@
 #define ATOMICWRITES_ATOMICWRITES_HPP
 
 #include <atomicwrites/atomic_file.hpp>
+#include <atomicwrites/batch.hpp>
 #include <atomicwrites/error.hpp>
 #include <atomicwrites/options.hpp>
 #include <atomicwrites/version.hpp>

@@ -9,12 +9,18 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
+
+#ifdef ATOMICWRITES_HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 namespace atomicwrites::detail {
 namespace {
@@ -76,13 +82,6 @@ int open_directory(const fs::path& directory) {
     int fd = sys::openat(call::open_directory, AT_FDCWD, directory.c_str(),
                          O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0 || errno != ESTALE || stale + 1 >= max_stale_retries) return fd;
-  }
-}
-
-void close_handle(native_handle& handle) noexcept {
-  if (handle != invalid_handle) {
-    sys::close(handle);
-    handle = invalid_handle;
   }
 }
 
@@ -235,6 +234,7 @@ std::error_code flush_directories(const staged_file& staged) {
 
 std::error_code close_file(staged_file& staged, phase p, bool published) {
   int fd = staged.file;
+  if (fd == invalid_handle) return {};  // a batch file, closed when it was staged
   staged.file = invalid_handle;
   // A failed close can be the first report of a failed write (NFS): it must not be ignored.
   // EINTR is not such a report: Linux has already released the descriptor, and the data is
@@ -324,17 +324,25 @@ std::error_code publish_anonymous(staged_file& staged, const write_options& opti
 
 }  // namespace
 
+void close_handle(native_handle& handle) noexcept {
+  if (handle != invalid_handle) {
+    sys::close(handle);
+    handle = invalid_handle;
+  }
+}
+
 staged_file::~staged_file() {
   close_handle(file);
   close_handle(directory);
   close_handle(temp_directory);
 }
 
-std::error_code open_temp(staged_file& staged, const fs::path& target,
-                          const write_options& options) {
+std::error_code open_temp(staged_file& staged, const fs::path& target, const write_options& options,
+                          temp_kind kind) {
   if (auto ec = validate(target, options)) return ec;
   if (auto ec = inspect_target(staged, target, options)) return ec;
   if (auto ec = open_directories(staged, options)) return ec;
+  if (kind == temp_kind::named) return create_named_temp(staged, options);
 
   // Preferred: O_TMPFILE. The file has no name until we give it one, so a crash leaves
   // nothing behind, and nobody can open it meanwhile. Created 0666 when the new file gets
@@ -416,6 +424,127 @@ std::error_code discard(staged_file& staged) noexcept {
       ec = error_from_errno(phase::cleanup);
     staged.temp_path.clear();
   }
+  return ec;
+}
+
+void release_handles(staged_file& staged, std::error_code& ec) noexcept {
+  if (staged.file != invalid_handle && sys::close(staged.file) != 0 && errno != EINTR && !ec)
+    ec = error_from_errno(phase::write);
+  staged.file = invalid_handle;
+  close_handle(staged.directory);
+  close_handle(staged.temp_directory);
+}
+
+std::error_code open_directory_handle(const fs::path& directory, native_handle& out) {
+  out = open_directory(directory);
+  return out < 0 ? error_from_errno(phase::prepare) : std::error_code{};
+}
+
+namespace {
+
+std::error_code flush_each(const std::vector<const staged_file*>& files) {
+  for (const staged_file* file : files) {
+    int fd = sys::openat(call::open_source, AT_FDCWD, file->temp_path.c_str(),
+                         O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return error_from_errno(phase::flush);
+    int rc = sys::fdatasync(fd);
+    int saved = errno;
+    sys::close(fd);
+    if (rc != 0) return make_error(phase::flush, saved);
+  }
+  return {};
+}
+
+#ifdef ATOMICWRITES_HAVE_LIBURING
+// Every file's fdatasync submitted at once, so the filesystem can fold them into few journal
+// commits; in chunks, to bound the open descriptors.
+std::error_code flush_concurrently(const std::vector<const staged_file*>& files) {
+  constexpr unsigned chunk = 128;
+  io_uring ring{};
+  if (io_uring_queue_init(chunk, &ring, 0) < 0) return flush_each(files);
+  std::error_code ec;
+  std::vector<int> fds;
+  for (std::size_t begin = 0; begin < files.size() && !ec; begin += chunk) {
+    std::size_t end = std::min(files.size(), begin + chunk);
+    fds.clear();
+    for (std::size_t i = begin; i < end && !ec; ++i) {
+      int fd = sys::openat(call::open_source, AT_FDCWD, files[i]->temp_path.c_str(),
+                           O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0) {
+        ec = error_from_errno(phase::flush);
+        break;
+      }
+      fds.push_back(fd);
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+      io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+    }
+    int submitted = io_uring_submit(&ring);
+    for (int i = 0; i < submitted; ++i) {
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_wait_cqe(&ring, &cqe) < 0) {
+        if (!ec) ec = make_error(phase::flush, EIO);
+        break;
+      }
+      if (cqe->res < 0 && !ec) ec = make_error(phase::flush, -cqe->res);
+      io_uring_cqe_seen(&ring, cqe);
+    }
+    for (int fd : fds) sys::close(fd);
+  }
+  io_uring_queue_exit(&ring);
+  return ec;
+}
+#endif
+
+}  // namespace
+
+std::error_code flush_files(const std::vector<const staged_file*>& files,
+                            const std::vector<native_handle>& directories, batch_flush how) {
+  switch (how) {
+    case batch_flush::per_file: return flush_each(files);
+    case batch_flush::concurrent:
+#ifdef ATOMICWRITES_HAVE_LIBURING
+      return flush_concurrently(files);
+#else
+      return flush_each(files);
+#endif
+    case batch_flush::automatic:
+    case batch_flush::filesystem: {
+      // One syncfs per filesystem writes every file's data and flushes the device once.
+      // Since Linux 5.8 it also reports writeback errors of the filesystem.
+      std::vector<dev_t> done;
+      for (native_handle directory : directories) {
+        struct stat st {};
+        if (sys::fstatat(directory, "", &st, AT_EMPTY_PATH) != 0)
+          return error_from_errno(phase::flush);
+        if (std::find(done.begin(), done.end(), st.st_dev) != done.end()) continue;
+        done.push_back(st.st_dev);
+        if (sys::syncfs(directory) != 0) return error_from_errno(phase::flush);
+      }
+      return {};
+    }
+  }
+  return make_error(phase::flush, EINVAL);
+}
+
+std::error_code publish_through(staged_file& staged, native_handle directory,
+                                const write_options& options) {
+  staged.directory = directory;  // borrowed: the batch closes it
+  std::error_code ec = publish_named(staged, options);
+  staged.directory = invalid_handle;
+  return ec;
+}
+
+std::error_code flush_directory(native_handle directory) {
+  if (sys::fsync(directory) != 0) return error_from_errno(phase::directory_flush, true);
+  return {};
+}
+
+std::error_code remove_temp(staged_file& staged) noexcept {
+  std::error_code ec;
+  if (!staged.temp_path.empty() && sys::unlinkat(AT_FDCWD, staged.temp_path.c_str()) != 0 &&
+      errno != ENOENT)
+    ec = error_from_errno(phase::cleanup);
+  staged.temp_path.clear();
   return ec;
 }
 

@@ -60,7 +60,7 @@ const char* name(call c) noexcept {
       "open_directory", "open_tmpfile", "open_exclusive", "open_source",      "write",     "read",
       "stat",           "readlink",     "fchmod",         "fchown",           "fdatasync", "fsync",
       "link_anonymous", "link",         "rename",         "rename_noreplace", "unlink",    "close",
-      "random"};
+      "random",         "syncfs"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<std::size_t>(call::count_));
   return names[static_cast<std::size_t>(c)];
 }
@@ -154,3 +154,11 @@ ssize_t getrandom(void* buffer, std::size_t size) noexcept {
 
 }  // namespace sys
 }  // namespace atomicwrites::detail
+
+namespace atomicwrites::detail::sys {
+
+int syncfs(int fd) noexcept {
+  return checked<int>(call::syncfs, [&] { return ::syncfs(fd); });
+}
+
+}  // namespace atomicwrites::detail::sys

@@ -34,6 +34,7 @@ enum class call : unsigned char {
   unlink,
   close,
   random,  // getrandom, for temporary names
+  syncfs,            // a whole filesystem (batch commits)
   count_
 };
 
@@ -57,6 +58,7 @@ int renameat2_noreplace(int olddirfd, const char* oldpath, int newdirfd,
 int unlinkat(int dirfd, const char* path) noexcept;
 int close(int fd) noexcept;
 ssize_t getrandom(void* buffer, std::size_t size) noexcept;
+int syncfs(int fd) noexcept;
 
 }  // namespace atomicwrites::detail::sys
 
