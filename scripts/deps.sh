@@ -13,7 +13,7 @@ if [[ "${1:-build}" == test ]]; then
     python3 python3-dev python3-pybind11 pybind11-dev python3-pytest python3-venv python3-pip
     python3-setuptools python3-atomicwrites
     clang-14 libclang-rt-14-dev valgrind
-    e2fsprogs xfsprogs btrfs-progs fuse3 libfuse3-dev util-linux mount)
+    e2fsprogs xfsprogs btrfs-progs fuse3 libfuse3-dev util-linux mount liburing-dev)
 fi
 
 missing=()

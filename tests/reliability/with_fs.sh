@@ -42,12 +42,14 @@ image_mount() {  # size, mkfs command..., -- mount options
   mounts+=("$mnt")
 }
 
+# AW_FS_SIZE overrides the image size (the benchmark needs room for 1 GiB files).
+size() { echo "${AW_FS_SIZE:-$1}"; }
 case $kind in
-  ext4) image_mount 64M mkfs.ext4 -q -F -- "" ;;
-  ext4-noauto_da_alloc) image_mount 64M mkfs.ext4 -q -F -- noauto_da_alloc ;;
+  ext4) image_mount "$(size 64M)" mkfs.ext4 -q -F -- "" ;;
+  ext4-noauto_da_alloc) image_mount "$(size 64M)" mkfs.ext4 -q -F -- noauto_da_alloc ;;
   # Below xfsprogs' 300 MB floor only for test filesystems, which these variables declare.
-  xfs) TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1 image_mount 64M mkfs.xfs -q -f -- "" ;;
-  btrfs) image_mount 128M mkfs.btrfs -q -f -- "" ;;
+  xfs) TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1 image_mount "$(size 64M)" mkfs.xfs -q -f -- "" ;;
+  btrfs) image_mount "$(size 128M)" mkfs.btrfs -q -f -- "" ;;
   tmpfs)
     mount -t tmpfs -o size=64m tmpfs "$mnt" || skip "cannot mount tmpfs"
     mounts+=("$mnt")
