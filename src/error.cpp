@@ -15,45 +15,57 @@ constexpr std::size_t phase_count = static_cast<std::size_t>(phase::cleanup) + 1
 // conditions, so `ec == std::errc::...` works as for any system error.
 class phase_category final : public std::error_category {
  public:
-  constexpr phase_category(phase p, bool published) noexcept : phase_(p), published_(published) {}
+  constexpr phase_category(phase p, bool published, bool generic = false) noexcept
+      : phase_(p), published_(published), generic_(generic) {}
 
   const char* name() const noexcept override { return "atomicwrites"; }
 
   std::string message(int value) const override {
     std::string text = to_string(phase_);
     text += " failed: ";
-    text += std::system_category().message(value);
+    text += source().message(value);
     if (published_) text += " (the new content was published; durability unknown)";
     return text;
   }
 
   std::error_condition default_error_condition(int value) const noexcept override {
-    return std::system_category().default_error_condition(value);
+    return source().default_error_condition(value);
   }
 
   bool equivalent(const std::error_code& code, int value) const noexcept override {
-    // Lets a system error_code with the same number compare equal to our conditions.
-    return code.category() == std::system_category() && code.value() == value;
+    // Lets an OS error_code with the same number compare equal to our conditions.
+    return code.category() == source() && code.value() == value;
   }
 
   [[nodiscard]] phase which() const noexcept { return phase_; }
   [[nodiscard]] bool published() const noexcept { return published_; }
 
  private:
+  // Where the numbers come from: the OS (errno, GetLastError), or POSIX's errno values.
+  const std::error_category& source() const noexcept {
+    return generic_ ? std::generic_category() : std::system_category();
+  }
+
   phase phase_;
   bool published_;
+  bool generic_;
 };
 
 template <std::size_t... I>
-constexpr std::array<phase_category, sizeof...(I)> make_categories(bool published,
+constexpr std::array<phase_category, sizeof...(I)> make_categories(bool published, bool generic,
                                                                    std::index_sequence<I...>) {
-  return {phase_category(static_cast<phase>(I), published)...};
+  return {phase_category(static_cast<phase>(I), published, generic)...};
 }
 
-const phase_category& category_for(phase p, bool published) noexcept {
-  static const auto unpublished = make_categories(false, std::make_index_sequence<phase_count>{});
-  static const auto after_publish = make_categories(true, std::make_index_sequence<phase_count>{});
+const phase_category& category_for(phase p, bool published, bool generic = false) noexcept {
+  static const auto unpublished =
+      make_categories(false, false, std::make_index_sequence<phase_count>{});
+  static const auto after_publish =
+      make_categories(true, false, std::make_index_sequence<phase_count>{});
+  static const auto portable =
+      make_categories(false, true, std::make_index_sequence<phase_count>{});
   auto index = static_cast<std::size_t>(p);
+  if (generic) return portable[index];
   return published ? after_publish[index] : unpublished[index];
 }
 
@@ -86,6 +98,11 @@ const char* to_string(phase p) noexcept {
     case phase::cleanup: return "cleanup";
   }
   return "unknown phase";
+}
+
+std::error_code make_error(phase p, std::errc condition) noexcept {
+  if (static_cast<std::size_t>(p) >= phase_count) p = phase::none;
+  return {static_cast<int>(condition), category_for(p, false, true)};
 }
 
 std::error_code make_error(phase p, int os_error, bool published) noexcept {

@@ -41,6 +41,10 @@ enum class phase {
 // Public so that hooks of an atomic_file subclass can report failures the same way.
 [[nodiscard]] std::error_code make_error(phase p, int os_error, bool published = false) noexcept;
 
+// The same for a portable condition with no OS error of its own on every platform (Windows
+// has no code for "is a directory"): the value is the POSIX errno, compared as generic.
+[[nodiscard]] std::error_code make_error(phase p, std::errc condition) noexcept;
+
 }  // namespace atomicwrites
 
 #endif  // ATOMICWRITES_ERROR_HPP
