@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    build + GoogleTest, strace, pkg-config, and for the Python module:
 #                           pybind11, pytest, venv/pip, and atomicwrites 1.4.1 to compare with;
 #                           clang (libFuzzer, sanitizers), valgrind, and the filesystems
-#                           and FUSE the reliability suites mount
+#                           and FUSE the reliability suites mount; MinGW-w64 and Wine
 set -euo pipefail
 
 packages=(cmake ninja-build g++ make pkg-config)
@@ -13,7 +13,8 @@ if [[ "${1:-build}" == test ]]; then
     python3 python3-dev python3-pybind11 pybind11-dev python3-pytest python3-venv python3-pip
     python3-setuptools python3-atomicwrites
     clang-14 libclang-rt-14-dev valgrind
-    e2fsprogs xfsprogs btrfs-progs fuse3 libfuse3-dev util-linux mount liburing-dev)
+    e2fsprogs xfsprogs btrfs-progs fuse3 libfuse3-dev util-linux mount liburing-dev
+    g++-mingw-w64-x86-64-posix wine wine64)
 fi
 
 missing=()

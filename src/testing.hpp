@@ -21,11 +21,19 @@ struct injection {
   std::size_t max_bytes = 0;  // write only, nonzero: write at most this much (a short write)
 };
 
+#ifndef _WIN32
 using syscall_hook = injection (*)(call which, void* context);
 
 // Installs `hook` (nullptr removes it). Not thread-safe against running writes: install it
 // before a test's writes start.
 void set_syscall_hook(syscall_hook hook, void* context) noexcept;
+#endif
+
+#ifdef _WIN32
+// Which rename the last publish on this thread used: "FileRenameInfoEx", "FileRenameInfo"
+// or "MoveFileExW" (Wine has no FileRenameInfoEx; tests print what ran).
+const char* last_publish_mechanism() noexcept;
+#endif
 
 }  // namespace atomicwrites::detail::testing
 

@@ -1,14 +1,17 @@
 #include "support.hpp"
 
+#ifndef _WIN32
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
+#endif
+
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -22,7 +25,7 @@ scratch_dir::scratch_dir() {
   fs::path root = base != nullptr ? fs::path(base) : fs::temp_directory_path();
   std::random_device random;
   for (;;) {
-    path_ = root / ("aw-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    path_ = root / ("aw-test-" + std::to_string(random()) + "-" + std::to_string(random()));
     if (fs::create_directory(path_)) break;
   }
 }
@@ -49,17 +52,21 @@ void write_plain(const fs::path& path, const std::string& content) {
 
 std::vector<std::string> list_dir(const fs::path& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
+  for (const auto& entry : fs::directory_iterator(dir))
+    names.push_back(entry.path().filename().u8string());
   std::sort(names.begin(), names.end());
   return names;
 }
 
+#ifndef _WIN32
 unsigned mode_of(const fs::path& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + path.string());
   return st.st_mode & 07777;
 }
+#endif
 
+#ifndef _WIN32
 syscall_script::syscall_script() {
   aw::detail::testing::set_syscall_hook(&hook, this);
 }
@@ -156,10 +163,13 @@ tmpfs_mount::~tmpfs_mount() {
   if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
 }
 
+#endif  // _WIN32
+
 fs::path helper(const std::string& name) {
   return fs::path(AW_HELPER_DIR) / name;
 }
 
+#ifndef _WIN32
 child_process::child_process(const std::vector<std::string>& argv,
                              const std::vector<std::string>& env,
                              const std::optional<fs::path>& stdin_from) {
@@ -249,5 +259,7 @@ process_result run_process(const std::vector<std::string>& argv, const std::stri
   child.write_input(input);
   return child.wait();
 }
+
+#endif  // _WIN32
 
 }  // namespace support

@@ -17,7 +17,9 @@
 
 namespace fs = std::filesystem;
 namespace aw = atomicwrites;
+#ifndef _WIN32
 using aw::detail::testing::call;
+#endif
 
 namespace support {
 
@@ -41,6 +43,7 @@ void write_plain(const fs::path& path, const std::string& content);  // not atom
 std::vector<std::string> list_dir(const fs::path& dir);              // sorted names
 unsigned mode_of(const fs::path& path);                              // permission bits
 
+#ifndef _WIN32
 // Installs a hook on the library's syscall seam for its lifetime: records every call and
 // fails or shortens the ones it was told to.
 class syscall_script {
@@ -103,9 +106,12 @@ class tmpfs_mount {
   std::string why_not_;
 };
 
+#endif  // _WIN32
+
 // The directory holding this test binary's helper programs (set by CMake).
 fs::path helper(const std::string& name);
 
+#ifndef _WIN32
 // A child process with its standard input on a pipe and its output captured in files.
 struct process_result {
   int exit_code = -1;  // -1 when killed by a signal
@@ -142,10 +148,12 @@ class child_process {
 process_result run_process(const std::vector<std::string>& argv, const std::string& input = "",
                            const std::vector<std::string>& env = {});
 
+#endif  // _WIN32
+
 }  // namespace support
 
-#define SKIP_UNLESS_HARD_LINKS(dir)                                                \
-  if (!support::supports_hard_links(dir))                                         \
+#define SKIP_UNLESS_HARD_LINKS(dir)                                             \
+  if (!support::supports_hard_links(dir))                                       \
   GTEST_SKIP() << "the filesystem under the test directory has no hard links (" \
                << (getenv("AW_FS_KIND") ? getenv("AW_FS_KIND") : "?") << ")"
 

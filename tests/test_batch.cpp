@@ -8,7 +8,9 @@
 using support::list_dir;
 using support::read_file;
 using support::scratch_dir;
+#ifndef _WIN32
 using support::syscall_script;
+#endif
 
 namespace {
 
@@ -46,6 +48,7 @@ TEST(Batch, CommitsManyFilesInSeveralDirectoriesWithEveryStrategy) {
   }
 }
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(Batch, SharesFlushes) {
   scratch_dir dir;
   syscall_script script;
@@ -57,7 +60,9 @@ TEST(Batch, SharesFlushes) {
   EXPECT_EQ(script.count(call::fsync), 1);  // one directory
   EXPECT_EQ(script.count(call::rename), 100);
 }
+#endif
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(Batch, PerFileStrategyFlushesEachFileOnceAndEachDirectoryOnce) {
   scratch_dir dir;
   syscall_script script;
@@ -67,7 +72,9 @@ TEST(Batch, PerFileStrategyFlushesEachFileOnceAndEachDirectoryOnce) {
   EXPECT_EQ(script.count(call::fdatasync), 10);
   EXPECT_EQ(script.count(call::fsync), 1);
 }
+#endif
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(Batch, EachDurabilityLevel) {
   for (auto level : {aw::durability::none, aw::durability::consistent}) {
     scratch_dir dir;
@@ -80,7 +87,9 @@ TEST(Batch, EachDurabilityLevel) {
     EXPECT_EQ(script.count(call::syncfs), level == aw::durability::none ? 0 : 1);
   }
 }
+#endif
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(Batch, FailedFlushPublishesNothing) {
   scratch_dir dir;
   support::write_plain(dir / "0", "old");
@@ -98,6 +107,7 @@ TEST(Batch, FailedFlushPublishesNothing) {
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"0"});
   for (const auto& r : batch.results()) EXPECT_FALSE(r.published);
 }
+#endif
 
 TEST(Batch, OneFileFailingDoesNotStopTheOthersAndResultsSayWhich) {
   scratch_dir dir;
@@ -123,6 +133,7 @@ TEST(Batch, OneFileFailingDoesNotStopTheOthersAndResultsSayWhich) {
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a", "b", "c", "taken"}));
 }
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(Batch, AddFailureStagesNothingForThatFile) {
   scratch_dir dir;
   aw::batch batch(overwriting());
@@ -136,6 +147,7 @@ TEST(Batch, AddFailureStagesNothingForThatFile) {
   EXPECT_EQ(batch.size(), 0u);
   EXPECT_TRUE(list_dir(dir.path()).empty());
 }
+#endif
 
 TEST(Batch, DestructionAndDiscardRemoveStagedFiles) {
   scratch_dir dir;
@@ -153,6 +165,7 @@ TEST(Batch, DestructionAndDiscardRemoveStagedFiles) {
   EXPECT_TRUE(list_dir(dir.path()).empty());
 }
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(Batch, DirectoryFlushFailureMarksThatDirectorysFilesPublished) {
   scratch_dir dir;
   aw::batch batch(overwriting());
@@ -165,6 +178,7 @@ TEST(Batch, DirectoryFlushFailureMarksThatDirectorysFilesPublished) {
   EXPECT_TRUE(batch.results()[0].published);
   EXPECT_EQ(read_file(dir / "a"), "new");
 }
+#endif
 
 TEST(Batch, ThousandsOfFilesNeedNoDescriptorEach) {
   scratch_dir dir;
@@ -175,6 +189,7 @@ TEST(Batch, ThousandsOfFilesNeedNoDescriptorEach) {
   EXPECT_EQ(read_file(dir / "2999"), "2999");
 }
 
+#ifndef _WIN32  // POSIX-only: syscall_script
 TEST(Batch, FaultAtEveryCallKeepsEachFileOldOrNew) {
   scratch_dir dir;
   auto reset = [&] {
@@ -220,3 +235,4 @@ TEST(Batch, FaultAtEveryCallKeepsEachFileOldOrNew) {
   }
   std::printf("batch fault matrix: %ld runs, 0 violations\n", runs);
 }
+#endif

@@ -1,13 +1,17 @@
 // replace_atomic and move_atomic.
 #include "support.hpp"
 
-#include <sys/stat.h>
 #include <cerrno>
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
 
 using support::list_dir;
 using support::read_file;
 using support::scratch_dir;
+#ifndef _WIN32
 using support::syscall_script;
+#endif
 
 TEST(ReplaceAtomic, ReplacesAnExistingTarget) {
   scratch_dir dir;
@@ -27,6 +31,7 @@ TEST(ReplaceAtomic, CreatesAMissingTarget) {
   EXPECT_EQ(read_file(dir / "dst"), "new");
 }
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(ReplaceAtomic, DurableFlushesTheSourceDataThenBothDirectories) {
   scratch_dir dir;
   fs::create_directory(dir / "a");
@@ -43,6 +48,7 @@ TEST(ReplaceAtomic, DurableFlushesTheSourceDataThenBothDirectories) {
   aw::replace_atomic(dir / "b" / "again", dir / "b" / "last", aw::durability::none);
   EXPECT_EQ(script.count(call::fdatasync) + script.count(call::fsync), 0);
 }
+#endif
 
 TEST(ReplaceAtomic, MissingSource) {
   scratch_dir dir;
@@ -63,6 +69,7 @@ TEST(ReplaceAtomic, ThrowsWithTargetAndSource) {
   }
 }
 
+#ifndef _WIN32  // POSIX-only: tmpfs_mount
 TEST(ReplaceAtomic, AcrossFilesystemsIsAnErrorNotACopy) {
   scratch_dir dir;
   support::tmpfs_mount other;
@@ -74,6 +81,7 @@ TEST(ReplaceAtomic, AcrossFilesystemsIsAnErrorNotACopy) {
   EXPECT_EQ(read_file(dir / "src"), "new");
   EXPECT_TRUE(list_dir(other.path()).empty());
 }
+#endif
 
 TEST(MoveAtomic, MovesToAMissingTarget) {
   scratch_dir dir;
@@ -83,6 +91,7 @@ TEST(MoveAtomic, MovesToAMissingTarget) {
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"dst"});
 }
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(MoveAtomic, ExistingTargetIsAnErrorAndBothStay) {
   for (bool fallback : {false, true}) {
     scratch_dir dir;
@@ -98,7 +107,9 @@ TEST(MoveAtomic, ExistingTargetIsAnErrorAndBothStay) {
     EXPECT_EQ(read_file(dir / "dst"), "old");
   }
 }
+#endif
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(MoveAtomic, FallsBackToLinkPlusUnlinkWithoutRenameat2) {
   scratch_dir dir;
   SKIP_UNLESS_HARD_LINKS(dir.path());
@@ -111,7 +122,9 @@ TEST(MoveAtomic, FallsBackToLinkPlusUnlinkWithoutRenameat2) {
   EXPECT_EQ(read_file(dir / "dst"), "new");
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"dst"});
 }
+#endif
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
 TEST(MoveAtomic, MovesASymlinkItselfAndSkipsTheDataFlush) {
   scratch_dir dir;
   fs::create_symlink("somewhere", dir / "link");
@@ -120,6 +133,7 @@ TEST(MoveAtomic, MovesASymlinkItselfAndSkipsTheDataFlush) {
   EXPECT_TRUE(fs::is_symlink(dir / "moved"));
   EXPECT_EQ(script.count(call::fdatasync), 0);
 }
+#endif
 
 TEST(MoveAtomic, EmptyPathsAreRejected) {
   scratch_dir dir;
@@ -150,6 +164,7 @@ TEST(StaleTemps, RemovesOnlyOurOldTempFiles) {
   EXPECT_TRUE(fs::is_directory(dir / ".dir.aw-AbCdEf012345.tmp"));
 }
 
+#ifndef _WIN32  // POSIX-only: syscall_script, call::, EOPNOTSUPP
 TEST(StaleTemps, RecognisesTheNamesTheLibraryCreates) {
   scratch_dir dir;
   syscall_script script;
@@ -160,6 +175,7 @@ TEST(StaleTemps, RecognisesTheNamesTheLibraryCreates) {
   EXPECT_EQ(aw::remove_stale_temp_files(dir.path(), std::chrono::seconds(0)), 1u);
   file.discard();
 }
+#endif
 
 TEST(StaleTemps, MissingDirectoryIsAnError) {
   scratch_dir dir;

@@ -9,7 +9,9 @@
 using support::list_dir;
 using support::read_file;
 using support::scratch_dir;
+#ifndef _WIN32
 using support::syscall_script;
+#endif
 
 namespace {
 

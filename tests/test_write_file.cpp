@@ -1,9 +1,11 @@
 // The one-call layer: write_file and atomic_write, including Python atomicwrites' own tests.
 #include "support.hpp"
 
+#include <stdexcept>
+#ifndef _WIN32
 #include <sys/wait.h>
 #include <unistd.h>
-#include <stdexcept>
+#endif
 
 using support::list_dir;
 using support::read_file;
@@ -136,6 +138,7 @@ TEST(AtomicWrite, ErrorCodeFormReportsLibraryErrors) {
   EXPECT_EQ(read_file(dir / "taken"), "theirs");
 }
 
+#ifndef _WIN32
 namespace {
 
 // Another process creates the target while our write is in progress.
@@ -155,8 +158,10 @@ void create_in_child(const fs::path& path, const std::string& content) {
 }
 
 }  // namespace
+#endif
 
 // Python atomicwrites: test_atomic_write_overwrite / test_open_reraise, with a real race.
+#ifndef _WIN32  // POSIX-only: create_in_child
 TEST(WriteFile, TargetCreatedDuringWriteIsReplacedWithOverwrite) {
   scratch_dir dir;
   aw::atomic_file file(dir / "target", overwriting());
@@ -166,7 +171,9 @@ TEST(WriteFile, TargetCreatedDuringWriteIsReplacedWithOverwrite) {
   EXPECT_EQ(read_file(dir / "target"), "ours");
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"target"});
 }
+#endif
 
+#ifndef _WIN32  // POSIX-only: create_in_child
 TEST(WriteFile, TargetCreatedDuringWriteWinsWithoutOverwrite) {
   scratch_dir dir;
   aw::atomic_file file(dir / "target");
@@ -179,6 +186,7 @@ TEST(WriteFile, TargetCreatedDuringWriteWinsWithoutOverwrite) {
   EXPECT_EQ(read_file(dir / "target"), "theirs");
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"target"});
 }
+#endif
 
 // Python atomicwrites: test_atomic_write_in_pwd.
 TEST(WriteFile, BareRelativeNameWritesInCurrentDirectory) {

@@ -13,6 +13,7 @@
 
 #include "../backend.hpp"
 #include "../temp_name.hpp"
+#include "../testing.hpp"
 
 #include <atomicwrites/error.hpp>
 
@@ -187,6 +188,8 @@ BOOL rename_handle(HANDLE file, const std::wstring& target, bool overwrite, bool
                                       static_cast<DWORD>(buffer.size()));
 }
 
+thread_local const char* publish_mechanism = "none";
+
 bool mechanism_rejected(DWORD error) {
   return error == ERROR_INVALID_PARAMETER || error == ERROR_NOT_SUPPORTED ||
          error == ERROR_INVALID_FUNCTION || error == ERROR_CALL_NOT_IMPLEMENTED;
@@ -270,10 +273,13 @@ std::error_code publish(staged_file& staged, const write_options& options) {
   bool renamed = false;
   // 1. FileRenameInfoEx with POSIX semantics (Windows 10 1607+; Wine 8 answers error 87).
   // 2. FileRenameInfo. Both rename the open handle, so no other file can be swapped in.
+  // A batch file's handle was closed when it was staged: only the by-name move remains.
   for (bool posix : {true, false}) {
+    if (file == invalid_handle || file == nullptr) break;
     if (with_retries(options.windows_retry_budget,
                      [&] { return rename_handle(file, target, options.overwrite, posix); })) {
       renamed = true;
+      publish_mechanism = posix ? "FileRenameInfoEx" : "FileRenameInfo";
       break;
     }
     DWORD error = ::GetLastError();
@@ -301,7 +307,12 @@ std::error_code publish(staged_file& staged, const write_options& options) {
     return make_error(phase::publish, static_cast<int>(error));
   }
   staged.temp_path.clear();
+  publish_mechanism = "MoveFileExW";
   return {};
+}
+
+const char* testing::last_publish_mechanism() noexcept {
+  return publish_mechanism;
 }
 
 std::error_code discard(staged_file& staged) noexcept {
