@@ -89,8 +89,9 @@ def block_stat(directory):
     stat = os.path.join(path, "stat")
     if not os.path.exists(stat):
         return None
+    # Documentation/block/stat.rst: field 5 is write requests, field 16 flush requests.
     fields = open(stat).read().split()
-    return int(fields[4]), int(fields[14]) if len(fields) > 14 else 0
+    return int(fields[4]), int(fields[15]) if len(fields) > 15 else 0
 
 
 def run_once(command, directory):
@@ -108,9 +109,11 @@ def run_once(command, directory):
 
 
 def peak_rss_kib(command):
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    return usage.ru_maxrss
+    # Through GNU time: a child forked from this Python process would report Python's own
+    # resident size (Linux keeps the high-water mark across exec).
+    result = subprocess.run(["/usr/bin/time", "-f", "%M"] + command, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, check=True)
+    return int(result.stderr.strip().splitlines()[-1])
 
 
 def syscalls(command_for, workload, directory, count, size):
@@ -122,8 +125,9 @@ def syscalls(command_for, workload, directory, count, size):
             subprocess.run(["strace", "-f", "-c", "-o", log] + command_for(workload, d, n, size),
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for line in open(log):
-                if line.strip().endswith("total"):
-                    return int(line.split()[-2] if line.split()[-2].isdigit() else line.split()[3])
+                parts = line.split()
+                if parts and parts[-1] == "total":  # % time, seconds, usecs/call, calls, ...
+                    return int(parts[3])
         finally:
             shutil.rmtree(d, ignore_errors=True)
             if os.path.exists(log):

@@ -11,7 +11,8 @@ targets=("${@:-root ext4 xfs btrfs}")
 read -r -a targets <<<"${targets[*]}"
 
 bash scripts/deps.sh test
-packages=(libglib2.0-dev qtbase5-dev python3-atomicwrites python3-matplotlib nodejs npm strace)
+packages=(libglib2.0-dev qtbase5-dev python3-atomicwrites python3-matplotlib strace time)
+command -v npm >/dev/null || packages+=(nodejs npm)  # Node.js often brings its own npm
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,11 +32,11 @@ mkdir -p bench/out
 for target in "${targets[@]}"; do
   if [[ $target == root ]]; then
     mkdir -p build/bench-data
-    python3 bench/run.py --dir build/bench-data --bin build/bench --rounds "$rounds" \
+    /usr/bin/python3 bench/run.py --dir build/bench-data --bin build/bench --rounds "$rounds" \
       --label "root disk" --out bench/out/root.md --chart bench/out/root.png
   else
     AW_FS_SIZE=4G bash tests/reliability/with_fs.sh "$target" bash -c \
-      "python3 bench/run.py --dir \"\$AW_TEST_DIR\" --bin build/bench --rounds $rounds \
+      "/usr/bin/python3 bench/run.py --dir \"\$AW_TEST_DIR\" --bin build/bench --rounds $rounds \
          --label 'loop-mounted $target' --out bench/out/$target.md"
   fi
 done

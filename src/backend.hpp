@@ -63,6 +63,8 @@ std::error_code discard(staged_file& staged) noexcept;
 // Batches (src/batch.cpp). A staged batch file is a named temporary file whose handles are
 // released after writing; it is flushed and published through shared directory handles.
 void release_handles(staged_file& staged, std::error_code& ec) noexcept;
+// The permission bits a new file gets by default (0666 & ~umask), for a batch to read once.
+std::uint32_t default_file_mode();
 std::error_code open_directory_handle(const std::filesystem::path& directory, native_handle& out);
 void close_handle(native_handle& handle) noexcept;
 std::error_code flush_files(const std::vector<const staged_file*>& files,

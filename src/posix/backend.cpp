@@ -7,13 +7,18 @@
 #include <atomicwrites/error.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -180,10 +185,31 @@ fs::path temp_directory_path(const staged_file& staged, const write_options& opt
   return staged.temp_directory != invalid_handle ? options.temp_dir : directory_of(staged.target);
 }
 
+// Random bytes for temporary names: one getrandom per thread (and per fork), then a fast
+// generator. O_EXCL, not secrecy, is what makes the names safe; unpredictability only keeps
+// collisions (and guessing) rare.
+std::atomic<unsigned> fork_generation{0};
+
+std::error_code random_bytes(unsigned char* out, std::size_t size) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { ::pthread_atfork(nullptr, nullptr, [] { ++fork_generation; }); });
+  thread_local std::mt19937_64 generator;
+  thread_local unsigned seeded_generation = ~0u;
+  if (seeded_generation != fork_generation.load()) {
+    std::array<std::uint64_t, 4> seed{};
+    if (sys::getrandom(seed.data(), sizeof seed) != static_cast<ssize_t>(sizeof seed))
+      return error_from_errno(phase::create_temp);
+    std::seed_seq sequence(seed.begin(), seed.end());
+    generator.seed(sequence);
+    seeded_generation = fork_generation.load();
+  }
+  for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<unsigned char>(generator() >> 56);
+  return {};
+}
+
 std::error_code random_temp_name(const staged_file& staged, std::string& name) {
   std::array<unsigned char, temp_name_random_length> bytes{};
-  if (sys::getrandom(bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
-    return error_from_errno(phase::create_temp);
+  if (auto ec = random_bytes(bytes.data(), bytes.size())) return ec;
   name = make_temp_name(staged.target.filename().native(), bytes.data(), NAME_MAX);
   return {};
 }
@@ -425,6 +451,10 @@ std::error_code discard(staged_file& staged) noexcept {
     staged.temp_path.clear();
   }
   return ec;
+}
+
+std::uint32_t default_file_mode() {
+  return 0666 & ~current_umask();
 }
 
 void release_handles(staged_file& staged, std::error_code& ec) noexcept {

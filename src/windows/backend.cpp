@@ -356,6 +356,10 @@ std::error_code rename_file(const fs::path& source, const fs::path& target, bool
   return {};
 }
 
+std::uint32_t default_file_mode() {
+  return 0666;
+}
+
 // Batches: the temporary files are closed once written and published by name.
 void release_handles(staged_file& staged, std::error_code& ec) noexcept {
   if (staged.file != invalid_handle && !::CloseHandle(as_handle(staged.file)) && !ec)
