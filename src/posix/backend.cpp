@@ -400,8 +400,10 @@ std::error_code write_all(staged_file& staged, const char* data, std::size_t siz
 std::error_code apply_metadata(staged_file& staged, const write_options& options) {
   const existing_target& existing = staged.existing;
   bool keep_existing = options.preserve && existing.regular;
-  if (keep_existing && (existing.owner != ::geteuid() || existing.group != ::getegid())) {
-    // Only root (or the owner, for the group) may do this; others keep their own ids.
+  if (keep_existing) {
+    // Unconditionally: one call, cheaper than asking for our own ids first; a no-op when
+    // they match. Only root (or the owner, for one of its groups) may change them; others
+    // keep their own ids (EPERM).
     if (sys::fchown(staged.file, existing.owner, existing.group) != 0 && errno != EPERM &&
         errno != EINVAL)
       return error_from_errno(phase::metadata);
