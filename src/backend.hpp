@@ -49,6 +49,10 @@ struct staged_file {
   ~staged_file();  // closes handles; never removes or publishes anything
 };
 
+// Shared by both backends (src/common.cpp).
+std::error_code validate(const std::filesystem::path& target, const write_options& options);
+std::filesystem::path directory_of(const std::filesystem::path& path);  // "." for a bare name
+
 enum class temp_kind { any, named };
 
 // Each returns an error made with make_error() (phase and OS error), or {} on success.

@@ -33,11 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path directory_of(const fs::path& target) {
-  fs::path parent = target.parent_path();
-  return parent.empty() ? fs::path(".") : parent;
-}
-
 // Closes directory handles, also on the way out of a failed commit.
 struct directory_handles {
   std::map<fs::path, detail::native_handle> by_path;
@@ -131,7 +126,7 @@ void batch::commit(std::error_code& ec) noexcept {
     std::vector<detail::native_handle> handles;
     std::vector<detail::native_handle> handle_of(s.staged.size());
     for (std::size_t i = 0; i < s.staged.size(); ++i) {
-      fs::path directory = directory_of(s.staged[i]->target);
+      fs::path directory = detail::directory_of(s.staged[i]->target);
       auto [it, inserted] = directories.by_path.try_emplace(directory, detail::invalid_handle);
       if (inserted) {
         if ((ec = detail::open_directory_handle(directory, it->second))) break;

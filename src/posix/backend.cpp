@@ -58,11 +58,6 @@ bool tmpfile_rejected(int error) {
   return mechanism_rejected(error) || error == EISDIR;
 }
 
-fs::path directory_of(const fs::path& path) {
-  fs::path parent = path.parent_path();
-  return parent.empty() ? fs::path(".") : parent;
-}
-
 // The process umask, read without changing it: umask(2) can only be read by setting it,
 // which would race with files created by other threads.
 mode_t current_umask() {
@@ -88,19 +83,6 @@ int open_directory(const fs::path& directory) {
                          O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0 || errno != ESTALE || stale + 1 >= max_stale_retries) return fd;
   }
-}
-
-std::error_code validate(const fs::path& target, const write_options& options) {
-  auto invalid = [] { return make_error(phase::prepare, EINVAL); };
-  if (target.empty()) return invalid();
-  if (options.mode && (*options.mode & ~fs::perms::mask) != fs::perms::none) return invalid();
-  if (options.durability < durability::none || options.durability > durability::durable)
-    return invalid();
-  if (options.symlinks < symlink_policy::follow || options.symlinks > symlink_policy::refuse)
-    return invalid();
-  if (options.hard_links < hard_link_policy::split || options.hard_links > hard_link_policy::refuse)
-    return invalid();
-  return {};
 }
 
 // Applies the symlink policy: returns the path whose directory entry will be replaced, and

@@ -52,11 +52,6 @@ std::wstring win32_path(const fs::path& path) {
   return L"\\\\?\\" + text;
 }
 
-fs::path directory_of(const fs::path& path) {
-  fs::path parent = path.parent_path();
-  return parent.empty() ? fs::path(".") : parent;
-}
-
 bool transient(DWORD error) {
   // What another process holding the file open (a scanner, an indexer) looks like.
   return error == ERROR_ACCESS_DENIED || error == ERROR_SHARING_VIOLATION ||
@@ -79,20 +74,6 @@ BOOL with_retries(std::chrono::milliseconds budget, Attempt attempt) {
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
-}
-
-std::error_code validate(const fs::path& target, const write_options& options) {
-  auto invalid = [] { return make_error(phase::prepare, ERROR_INVALID_PARAMETER); };
-  if (target.empty()) return invalid();
-  if (options.mode && (*options.mode & ~fs::perms::mask) != fs::perms::none) return invalid();
-  if (options.durability < durability::none || options.durability > durability::durable)
-    return invalid();
-  if (options.symlinks < symlink_policy::follow || options.symlinks > symlink_policy::refuse)
-    return invalid();
-  if (options.hard_links < hard_link_policy::split || options.hard_links > hard_link_policy::refuse)
-    return invalid();
-  if (options.windows_retry_budget.count() < 0) return invalid();
-  return {};
 }
 
 std::error_code inspect_target(staged_file& staged, const fs::path& target,
