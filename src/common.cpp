@@ -5,6 +5,12 @@
 
 namespace atomicwrites::detail {
 
+staged_file::~staged_file() {
+  close_handle(file);
+  close_handle(directory);
+  close_handle(temp_directory);
+}
+
 std::error_code validate(const std::filesystem::path& target, const write_options& options) {
   auto invalid = [] { return make_error(phase::prepare, std::errc::invalid_argument); };
   if (target.empty()) return invalid();

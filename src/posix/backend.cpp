@@ -339,12 +339,6 @@ void close_handle(native_handle& handle) noexcept {
   }
 }
 
-staged_file::~staged_file() {
-  close_handle(file);
-  close_handle(directory);
-  close_handle(temp_directory);
-}
-
 std::error_code open_temp(staged_file& staged, const fs::path& target, const write_options& options,
                           temp_kind kind) {
   if (auto ec = validate(target, options)) return ec;
