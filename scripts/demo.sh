@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh build
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMICWRITES_TESTS=OFF >/dev/null
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DATOMICWRITES_TESTS=OFF \
+  -DATOMICWRITES_PYTHON=OFF >/dev/null
 cmake --build build/release
 mkdir -p build/demo
 out=build/demo/greeting.txt
