@@ -26,7 +26,6 @@ inline constexpr native_handle invalid_handle = -1;
 
 // What we learnt about the file being replaced, before writing.
 struct existing_target {
-  bool exists = false;     // something is at the target name (a link, with policy replace)
   bool regular = false;    // it is a regular file, whose metadata `preserve` keeps
   std::uint32_t mode = 0;  // permission bits (07777), or Windows attributes
   std::uint32_t owner = 0;

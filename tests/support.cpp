@@ -36,6 +36,13 @@ scratch_dir::~scratch_dir() {
   fs::remove_all(path_, ec);
 }
 
+aw::write_options overwriting(aw::durability level) {
+  aw::write_options options;
+  options.overwrite = true;
+  options.durability = level;
+  return options;
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());

@@ -38,6 +38,9 @@ class scratch_dir {
   fs::path path_;
 };
 
+// Options that replace an existing target, at `level`.
+aw::write_options overwriting(aw::durability level = aw::durability::durable);
+
 std::string read_file(const fs::path& path);
 void write_plain(const fs::path& path, const std::string& content);  // not atomic: setup only
 std::vector<std::string> list_dir(const fs::path& dir);              // sorted names

@@ -5,21 +5,12 @@
 #include <ostream>
 
 using support::list_dir;
+using support::overwriting;
 using support::read_file;
 using support::scratch_dir;
 #ifndef _WIN32
 using support::syscall_script;
 #endif
-
-namespace {
-
-aw::write_options overwriting() {
-  aw::write_options options;
-  options.overwrite = true;
-  return options;
-}
-
-}  // namespace
 
 TEST(AtomicFile, WriteAndStreamAppendInOrder) {
   scratch_dir dir;

@@ -6,6 +6,7 @@
 #include <optional>
 
 using support::list_dir;
+using support::overwriting;
 using support::read_file;
 using support::scratch_dir;
 #ifndef _WIN32
@@ -16,13 +17,6 @@ namespace {
 
 const aw::batch_flush strategies[] = {aw::batch_flush::automatic, aw::batch_flush::per_file,
                                       aw::batch_flush::concurrent, aw::batch_flush::filesystem};
-
-aw::write_options overwriting(aw::durability level = aw::durability::durable) {
-  aw::write_options options;
-  options.overwrite = true;
-  options.durability = level;
-  return options;
-}
 
 }  // namespace
 

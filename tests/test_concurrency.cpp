@@ -14,6 +14,7 @@
 #include <unistd.h>
 #endif
 
+using support::overwriting;
 using support::read_file;
 using support::scratch_dir;
 
@@ -81,13 +82,6 @@ struct reader {
     }
   }
 };
-
-aw::write_options overwriting(aw::durability level) {
-  aw::write_options options;
-  options.overwrite = true;
-  options.durability = level;
-  return options;
-}
 
 void writer_loop(const fs::path& path, int writer, int count, aw::durability level) {
   for (int i = 0; i < count; ++i) aw::write_file(path, make_version(writer, i), overwriting(level));

@@ -7,6 +7,7 @@
 
 using support::list_dir;
 using support::mode_of;
+using support::overwriting;
 using support::read_file;
 using support::scratch_dir;
 #ifndef _WIN32
@@ -24,12 +25,6 @@ class umask_scope {
  private:
   mode_t previous_;
 };
-
-aw::write_options overwriting() {
-  aw::write_options options;
-  options.overwrite = true;
-  return options;
-}
 
 // Runs `body` once with O_TMPFILE and once with the named temp file fallback.
 template <class Body>

@@ -8,16 +8,11 @@
 #endif
 
 using support::list_dir;
+using support::overwriting;
 using support::read_file;
 using support::scratch_dir;
 
 namespace {
-
-aw::write_options overwriting() {
-  aw::write_options options;
-  options.overwrite = true;
-  return options;
-}
 
 struct callback_failure : std::runtime_error {
   callback_failure() : std::runtime_error("the callback failed") {}

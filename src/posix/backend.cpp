@@ -138,7 +138,6 @@ std::error_code inspect_target(staged_file& staged, const fs::path& target,
     // A FIFO, socket or device: renaming over it would silently change what the path is.
     return make_error(phase::prepare, EINVAL);
   }
-  staged.existing.exists = true;
   return {};
 }
 

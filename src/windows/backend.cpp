@@ -106,7 +106,6 @@ std::error_code inspect_target(staged_file& staged, const fs::path& target,
   if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
     return make_error(phase::prepare, std::errc::is_a_directory);
   if (!options.overwrite) return make_error(phase::prepare, ERROR_FILE_EXISTS);
-  staged.existing.exists = true;
   staged.existing.regular = (data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) == 0;
   staged.existing.mode = data.dwFileAttributes;  // Windows: the attributes are the mode
   if (staged.existing.regular && options.hard_links == hard_link_policy::refuse) {
