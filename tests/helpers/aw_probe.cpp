@@ -3,7 +3,10 @@
 //
 //   aw_probe write PATH [--overwrite] [--durability LEVEL] [--content TEXT]
 //   aw_probe stream PATH BYTES [--durability LEVEL]   prints peak_rss_kib=N
+//   aw_probe batch PATH... [--overwrite] [--durability LEVEL] [--flush STRATEGY]
+//                [--content TEXT]                     every PATH gets TEXT, one batch commit
 #include <atomicwrites/atomicwrites.hpp>
+#include <atomicwrites/batch.hpp>
 
 #include <sys/resource.h>
 #include <cstdio>
@@ -25,6 +28,15 @@ aw::durability parse_level(const std::string& text) {
   std::exit(2);
 }
 
+aw::batch_flush parse_flush(const std::string& text) {
+  if (text == "automatic") return aw::batch_flush::automatic;
+  if (text == "per_file") return aw::batch_flush::per_file;
+  if (text == "concurrent") return aw::batch_flush::concurrent;
+  if (text == "filesystem") return aw::batch_flush::filesystem;
+  std::cerr << "aw_probe: bad flush strategy " << text << '\n';
+  std::exit(2);
+}
+
 long peak_rss_kib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -36,7 +48,7 @@ long peak_rss_kib() {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() < 2) {
-    std::cerr << "usage: aw_probe write|stream PATH ...\n";
+    std::cerr << "usage: aw_probe write|stream|batch PATH ...\n";
     return 2;
   }
   const std::string& command = args[0];
@@ -44,6 +56,8 @@ int main(int argc, char** argv) {
   aw::write_options options;
   std::string content = "probe\n";
   unsigned long long bytes = 0;
+  aw::batch_flush flush = aw::batch_flush::automatic;
+  std::vector<std::string> more_paths;
   for (std::size_t i = 2; i < args.size(); ++i) {
     if (args[i] == "--overwrite") {
       options.overwrite = true;
@@ -51,6 +65,10 @@ int main(int argc, char** argv) {
       options.durability = parse_level(args[++i]);
     } else if (args[i] == "--content" && i + 1 < args.size()) {
       content = args[++i];
+    } else if (args[i] == "--flush" && i + 1 < args.size()) {
+      flush = parse_flush(args[++i]);
+    } else if (command == "batch" && args[i].rfind("--", 0) != 0) {
+      more_paths.push_back(args[i]);
     } else if (command == "stream" && bytes == 0) {
       bytes = std::strtoull(args[i].c_str(), nullptr, 10);
     } else {
@@ -75,6 +93,11 @@ int main(int argc, char** argv) {
       }
       file.commit();
       std::cout << "peak_rss_kib=" << peak_rss_kib() << '\n';
+    } else if (command == "batch") {
+      aw::batch batch(options, flush);
+      batch.add(path, content);
+      for (const auto& more : more_paths) batch.add(more, content);
+      batch.commit();
     } else {
       std::cerr << "aw_probe: unknown command " << command << '\n';
       return 2;

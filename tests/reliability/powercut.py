@@ -11,6 +11,9 @@ Each state is checked (fsck), mounted, and the target classified.
 Invariants, per scenario's claim:
   consistent  every state: the old or the new content (never missing, empty or partial)
   durable     that, and every state at or after the writer's return: the new content
+Batch scenarios commit several files in two directories (some replaced, some created) in
+one batch with each flush strategy; every file must be old or new in every state (a mix is
+allowed: a batch is not a transaction), and all new in every state after the return.
 Positive controls run writers that skip a flush and claim durable anyway: the harness must
 report violations for them, or it proves nothing.
 
@@ -62,14 +65,26 @@ MECHANISMS = {
     "tmpfile-create": (False, {}),                          # linkat onto the target
     "named-create": (False, {"AW_SHIM_NO_TMPFILE": "1"}),   # renameat2(RENAME_NOREPLACE)
     "named-create-link": (False, {"AW_SHIM_NO_TMPFILE": "1", "AW_SHIM_NO_RENAMEAT2": "1"}),
+    # Batches: (True, {}, flush strategy); the targets are BATCH_FILES.
+    "batch-per_file": (True, {}, "per_file"),
+    "batch-concurrent": (True, {}, "concurrent"),
+    "batch-filesystem": (True, {}, "filesystem"),
 }
+# A batch's targets: path -> whether it exists (with OLD) before the batch.
+BATCH_FILES = {"a/1": True, "a/2": False, "a/3": True, "b/1": False, "b/2": True, "b/3": False}
 
 
 class Scenario:
     def __init__(self, fs, level, mechanism, claim, control=None):
         self.fs, self.level, self.mechanism, self.claim, self.control = \
             fs, level, mechanism, claim, control
-        self.overwrite, self.shim = MECHANISMS[mechanism]
+        self.overwrite, self.shim = MECHANISMS[mechanism][:2]
+        self.flush = MECHANISMS[mechanism][2] if len(MECHANISMS[mechanism]) > 2 else None
+
+    @property
+    def targets(self):
+        """{relative path: exists before} for the files this scenario writes."""
+        return BATCH_FILES if self.flush else {"t": self.overwrite}
 
     @property
     def name(self):
@@ -77,7 +92,7 @@ class Scenario:
         return text + (" [control: {}]".format(self.control) if self.control else "")
 
 
-def make_base(work, fs, with_target):
+def make_base(work, fs, targets):
     size, mkfs, options, _ = FILESYSTEMS[fs]
     image = os.path.join(work, "base.img")
     subprocess.run(["truncate", "-s", size, image], check=True)
@@ -86,10 +101,11 @@ def make_base(work, fs, with_target):
     os.makedirs(mnt, exist_ok=True)
     run(["mount", "-o", "loop" + ("," + options if options else ""), image, mnt])
     try:
-        with open(os.path.join(mnt, "t" if with_target else "other"), "wb") as f:
-            f.write(OLD)
-            f.flush()
-            os.fsync(f.fileno())
+        for name, exists in list(targets.items()) + [("other", True)]:
+            os.makedirs(os.path.dirname(os.path.join(mnt, name)), exist_ok=True)
+            if exists:
+                with open(os.path.join(mnt, name), "wb") as f:
+                    f.write(OLD)
         run(["sync"])
     finally:
         run(["umount", mnt])
@@ -121,9 +137,12 @@ def record(work, scenario, base):
         env = dict(os.environ)
         if scenario.shim:
             env.update(scenario.shim, LD_PRELOAD=SHIM)
-        subprocess.run([PROBE, "write", os.path.join(mnt, "t"), "--durability", scenario.level,
-                        "--content", NEW.decode()] + (["--overwrite"] if scenario.overwrite else []),
-                       check=True, env=env)
+        command = [PROBE, "batch" if scenario.flush else "write"]
+        command += [os.path.join(mnt, name) for name in scenario.targets]
+        command += ["--durability", scenario.level, "--content", NEW.decode()]
+        command += ["--overwrite"] if scenario.overwrite else []
+        command += ["--flush", scenario.flush] if scenario.flush else []
+        subprocess.run(command, check=True, env=env)
         with open(os.path.join(fuse, "mark"), "w") as f:
             f.write("success")
     finally:
@@ -194,13 +213,20 @@ def classify(work, scenario, base_bytes, writes):
     if quiet(["mount", "-o", "loop", image, mnt]).returncode != 0:
         return "unmountable"
     try:
-        path = os.path.join(mnt, "t")
-        if not os.path.exists(path):
-            return "missing" if scenario.overwrite else "old"  # a create's "old" is absence
-        with open(path, "rb") as f:
-            content = f.read()
-        return "old" if content == OLD else "new" if content == NEW else \
-            "empty" if not content else "partial"
+        outcomes = set()
+        for name, existed in scenario.targets.items():
+            path = os.path.join(mnt, name)
+            if not os.path.exists(path):
+                outcomes.add("old" if not existed else "missing")  # a create's "old" is absence
+                continue
+            with open(path, "rb") as f:
+                content = f.read()
+            outcomes.add("old" if content == OLD else "new" if content == NEW else
+                         "empty" if not content else "partial")
+        if len(outcomes) == 1:
+            return outcomes.pop()
+        bad = outcomes - {"old", "new"}
+        return "+".join(sorted(bad)) if bad else "mixed"  # some files new, some old
     finally:
         quiet(["umount", mnt])
 
@@ -208,7 +234,7 @@ def classify(work, scenario, base_bytes, writes):
 def check(scenario, random_subsets, seed):
     work = tempfile.mkdtemp(prefix="aw-powercut-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     try:
-        base = make_base(work, scenario.fs, scenario.overwrite)
+        base = make_base(work, scenario.fs, scenario.targets)
         with open(base, "rb") as f:
             base_bytes = f.read()
         records = record(work, scenario, base)
@@ -218,7 +244,7 @@ def check(scenario, random_subsets, seed):
         for label, after_success, writes in crash_states(records, rng, random_subsets):
             outcome = classify(work, scenario, base_bytes, writes)
             outcomes[outcome] += 1
-            if outcome not in ("old", "new"):
+            if outcome not in ("old", "new", "mixed"):
                 violations.append("{}: {}".format(label, outcome))
             elif scenario.claim == "durable" and after_success and outcome != "new":
                 violations.append("{} after success: {}".format(label, outcome))
@@ -238,8 +264,13 @@ def scenarios(filesystems):
             yield Scenario(fs, "durable", mechanism, "durable")
         # Positive controls: a writer without any flush, and one without the directory
         # flush, both claiming durable. Each must be caught.
+        for flush in ("per_file", "concurrent", "filesystem"):
+            yield Scenario(fs, "durable", "batch-" + flush, "durable")
         yield Scenario(fs, "none", "tmpfile", "durable", control="no fsync")
         yield Scenario(fs, "consistent", "tmpfile", "durable", control="no directory fsync")
+        yield Scenario(fs, "none", "batch-filesystem", "durable", control="batch without flushes")
+        yield Scenario(fs, "consistent", "batch-filesystem", "durable",
+                       control="batch without directory fsyncs")
 
 
 def main():
