@@ -40,7 +40,8 @@ struct staged_file {
   native_handle directory = invalid_handle;       // the target's directory
   native_handle temp_directory = invalid_handle;  // options.temp_dir, if another directory
   existing_target existing;
-  bool mode_is_final = false;  // created with the final permission bits already
+  bool mode_is_final = false;             // created with the final permission bits already
+  bool created_with_wanted_bits = false;  // asked for them; the umask may have removed some
 
   staged_file() = default;
   staged_file(const staged_file&) = delete;

@@ -144,6 +144,38 @@ TEST(Owner, KeptWhenReplacingAsRoot) {
   });
 }
 
+TEST(Owner, GroupKeptInASetgidDirectoryThatWouldGiveAnother) {
+  // A new file in a set-group-ID directory gets the directory's group, not ours: the
+  // replaced file's group must be put back even though its ids look like our own.
+  SKIP_UNLESS_ROOT();
+  for_both_temp_kinds([] {
+    scratch_dir dir;
+    fs::create_directory(dir / "shared");
+    ASSERT_EQ(::chown((dir / "shared").c_str(), 0, 65534), 0);
+    ASSERT_EQ(::chmod((dir / "shared").c_str(), 02775), 0);
+    support::write_plain(dir / "shared" / "f", "old");
+    ASSERT_EQ(::chown((dir / "shared" / "f").c_str(), ::geteuid(), ::getegid()), 0);
+    aw::write_file(dir / "shared" / "f", "new", overwriting());
+    struct stat st {};
+    ASSERT_EQ(::stat((dir / "shared" / "f").c_str(), &st), 0);
+    EXPECT_EQ(st.st_gid, ::getegid());
+  });
+}
+
+TEST(Owner, ReplacingOwnFileWithModeTheUmaskAllowsChangesNoMetadata) {
+  // The common replace: our own file, bits the umask keeps. The temporary file is created
+  // with them; no fchown or fchmod dirties its inode.
+  umask_scope mask(022);
+  scratch_dir dir;
+  support::write_plain(dir / "f", "old");
+  fs::permissions(dir / "f", fs::perms(0640));
+  syscall_script script;
+  aw::write_file(dir / "f", "new", overwriting());
+  EXPECT_EQ(mode_of(dir / "f"), 0640u);
+  EXPECT_EQ(script.count(call::fchown), 0);
+  EXPECT_EQ(script.count(call::fchmod), 0);
+}
+
 TEST(Owner, NotKeptWithPreserveFalse) {
   SKIP_UNLESS_ROOT();
   scratch_dir dir;

@@ -208,6 +208,7 @@ std::error_code create_named_temp(staged_file& staged, const write_options& opti
       staged.file = fd;
       staged.temp_path = temp_directory_path(staged, options) / name;
       staged.mode_is_final = false;
+      staged.created_with_wanted_bits = false;  // 0600 until apply_metadata
       return {};
     }
     if (errno != EEXIST) return error_from_errno(phase::create_temp);
@@ -217,6 +218,15 @@ std::error_code create_named_temp(staged_file& staged, const write_options& opti
 
 bool wants_default_mode(const staged_file& staged, const write_options& options) {
   return !options.mode && !(options.preserve && staged.existing.regular);
+}
+
+bool keeps_existing(const staged_file& staged, const write_options& options) {
+  return options.preserve && staged.existing.regular;
+}
+
+// The permission bits the new file must have, when they are not the default ones.
+mode_t wanted_mode(const staged_file& staged, const write_options& options) {
+  return options.mode ? static_cast<mode_t>(*options.mode) : staged.existing.mode;
 }
 
 // Gives the anonymous O_TMPFILE file the name `name` in `directory`.
@@ -346,15 +356,18 @@ std::error_code open_temp(staged_file& staged, const fs::path& target, const wri
   if (kind == temp_kind::named) return create_named_temp(staged, options);
 
   // Preferred: O_TMPFILE. The file has no name until we give it one, so a crash leaves
-  // nothing behind, and nobody can open it meanwhile. Created 0666 when the new file gets
-  // the default mode: the kernel then applies the umask (or a default ACL) exactly as for
-  // any new file, and no fchmod is needed.
+  // nothing behind, and nobody can open it meanwhile; so it may be created with its final
+  // permission bits. With the default mode the kernel applies the umask (or a default ACL)
+  // exactly as for any new file, and no fchmod is needed; with a kept or explicit mode the
+  // umask may remove bits, which apply_metadata checks.
   bool default_mode = wants_default_mode(staged, options);
+  mode_t mode = default_mode ? 0666 : wanted_mode(staged, options) & 0777;
   int fd = sys::openat(call::open_tmpfile, temp_directory_of(staged), ".",
-                       O_TMPFILE | O_RDWR | O_CLOEXEC, default_mode ? 0666 : 0600);
+                       O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
   if (fd >= 0) {
     staged.file = fd;
     staged.mode_is_final = default_mode;
+    staged.created_with_wanted_bits = !default_mode;
     return {};
   }
   if (!tmpfile_rejected(errno)) return error_from_errno(phase::create_temp);
@@ -374,27 +387,25 @@ std::error_code write_all(staged_file& staged, const char* data, std::size_t siz
 
 std::error_code apply_metadata(staged_file& staged, const write_options& options) {
   const existing_target& existing = staged.existing;
-  bool keep_existing = options.preserve && existing.regular;
-  if (keep_existing) {
-    // Unconditionally: one call, cheaper than asking for our own ids first; a no-op when
-    // they match. Only root (or the owner, for one of its groups) may change them; others
-    // keep their own ids (EPERM).
+  bool keep_existing = keeps_existing(staged, options);
+  if (!keep_existing && !options.mode && staged.mode_is_final) return {};
+  mode_t mode =
+      wants_default_mode(staged, options) ? 0666 & ~current_umask() : wanted_mode(staged, options);
+  // A file created with the wanted bits usually has them, and our own ids usually are the
+  // replaced file's: one fstat, which writes nothing, then saves a fchown and a fchmod that
+  // would each dirty the inode. Without an answer, both calls are made.
+  struct stat st {};
+  bool known = staged.created_with_wanted_bits && sys::fstat(staged.file, &st) == 0;
+  if (keep_existing && !(known && st.st_uid == existing.owner && st.st_gid == existing.group)) {
+    // Only root (or the owner, for one of its groups) may change them; others keep their
+    // own ids (EPERM).
     if (sys::fchown(staged.file, existing.owner, existing.group) != 0 && errno != EPERM &&
         errno != EINVAL)
       return error_from_errno(phase::metadata);
+    known = false;  // fchown may have cleared set-user-ID and set-group-ID bits
   }
-  mode_t mode = 0;
-  if (options.mode) {
-    mode = static_cast<mode_t>(*options.mode);
-  } else if (keep_existing) {
-    mode = existing.mode;
-  } else if (staged.mode_is_final) {
-    return {};
-  } else {
-    mode = 0666 & ~current_umask();
-  }
-  // After fchown, which clears set-user-ID and set-group-ID bits.
-  if (sys::fchmod(staged.file, mode) != 0) return error_from_errno(phase::metadata);
+  if (!(known && (st.st_mode & 07777) == mode) && sys::fchmod(staged.file, mode) != 0)
+    return error_from_errno(phase::metadata);
   staged.mode_is_final = true;
   return {};
 }

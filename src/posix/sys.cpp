@@ -56,11 +56,27 @@ void testing::set_syscall_hook(syscall_hook hook, void* context) noexcept {
 namespace sys {
 
 const char* name(call c) noexcept {
-  static constexpr const char* names[] = {
-      "open_directory", "open_tmpfile", "open_exclusive", "open_source",      "write",     "read",
-      "stat",           "readlink",     "fchmod",         "fchown",           "fdatasync", "fsync",
-      "link_anonymous", "link",         "rename",         "rename_noreplace", "unlink",    "close",
-      "random",         "syncfs"};
+  static constexpr const char* names[] = {"open_directory",
+                                          "open_tmpfile",
+                                          "open_exclusive",
+                                          "open_source",
+                                          "write",
+                                          "read",
+                                          "stat",
+                                          "fstat",
+                                          "readlink",
+                                          "fchmod",
+                                          "fchown",
+                                          "fdatasync",
+                                          "fsync",
+                                          "link_anonymous",
+                                          "link",
+                                          "rename",
+                                          "rename_noreplace",
+                                          "unlink",
+                                          "close",
+                                          "random",
+                                          "syncfs"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<std::size_t>(call::count_));
   return names[static_cast<std::size_t>(c)];
 }
@@ -94,6 +110,10 @@ ssize_t pread(int fd, void* data, std::size_t size, off_t offset) noexcept {
 
 int fstatat(int dirfd, const char* path, struct stat* out, int flags) noexcept {
   return checked<int>(call::stat, [&] { return ::fstatat(dirfd, path, out, flags); });
+}
+
+int fstat(int fd, struct stat* out) noexcept {
+  return checked<int>(call::fstat, [&] { return ::fstat(fd, out); });
 }
 
 ssize_t readlinkat(int dirfd, const char* path, char* buffer, std::size_t size) noexcept {

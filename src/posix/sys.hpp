@@ -22,6 +22,7 @@ enum class call : unsigned char {
   write,
   read,
   stat,      // fstatat of the target, the directories, the source
+  fstat,     // the temporary file's own ids and mode, before changing them
   readlink,  // following a symbolic link at the target
   fchmod,
   fchown,
@@ -34,7 +35,7 @@ enum class call : unsigned char {
   unlink,
   close,
   random,  // getrandom, for temporary names
-  syncfs,            // a whole filesystem (batch commits)
+  syncfs,  // a whole filesystem (batch commits)
   count_
 };
 
@@ -45,6 +46,7 @@ ssize_t write(int fd, const void* data, std::size_t size) noexcept;
 ssize_t read(int fd, void* data, std::size_t size) noexcept;
 ssize_t pread(int fd, void* data, std::size_t size, off_t offset) noexcept;
 int fstatat(int dirfd, const char* path, struct stat* out, int flags) noexcept;
+int fstat(int fd, struct stat* out) noexcept;
 ssize_t readlinkat(int dirfd, const char* path, char* buffer, std::size_t size) noexcept;
 int fchmod(int fd, mode_t mode) noexcept;
 int fchown(int fd, uid_t owner, gid_t group) noexcept;
