@@ -53,21 +53,39 @@ TEST(BadInput, PathEndingInSlashOrDotNamesADirectory) {
   expect_rejected(dir, dir / "new" / "", std::errc::is_a_directory);
 }
 
+// Every level: below durable no directory is opened, and the first call naming it reports
+// the missing one instead, as the same bad input in the same phase.
 TEST(BadInput, MissingParentDirectory) {
-  scratch_dir dir;
-  expect_rejected(dir, dir / "missing" / "file", std::errc::no_such_file_or_directory);
+  for (auto level : {aw::durability::none, aw::durability::consistent, aw::durability::durable}) {
+    SCOPED_TRACE(static_cast<int>(level));
+    scratch_dir dir;
+    aw::write_options options;
+    options.durability = level;
+    expect_rejected(dir, dir / "missing" / "file", std::errc::no_such_file_or_directory, options);
+    std::error_code ec;
+    aw::write_file(dir / "missing" / "file", "new", options, ec);
+    EXPECT_EQ(aw::failed_phase(ec), aw::phase::prepare);
+  }
 }
 
 TEST(BadInput, ParentIsAFile) {
-  scratch_dir dir;
-  support::write_plain(dir / "file", "x");
+  for (auto level : {aw::durability::none, aw::durability::consistent, aw::durability::durable}) {
+    SCOPED_TRACE(static_cast<int>(level));
+    scratch_dir dir;
+    support::write_plain(dir / "file", "x");
+    aw::write_options options;
+    options.durability = level;
 #ifdef _WIN32
-  // Windows says the path was not found (ERROR_PATH_NOT_FOUND).
-  expect_rejected(dir, dir / "file" / "child", std::errc::no_such_file_or_directory);
+    // Windows says the path was not found (ERROR_PATH_NOT_FOUND).
+    expect_rejected(dir, dir / "file" / "child", std::errc::no_such_file_or_directory, options);
 #else
-  expect_rejected(dir, dir / "file" / "child", std::errc::not_a_directory);
+    expect_rejected(dir, dir / "file" / "child", std::errc::not_a_directory, options);
 #endif
-  EXPECT_EQ(read_file(dir / "file"), "x");
+    std::error_code ec;
+    aw::write_file(dir / "file" / "child", "new", options, ec);
+    EXPECT_EQ(aw::failed_phase(ec), aw::phase::prepare);
+    EXPECT_EQ(read_file(dir / "file"), "x");
+  }
 }
 
 #ifndef _WIN32  // POSIX-only: run_as_nobody

@@ -141,7 +141,19 @@ std::error_code inspect_target(staged_file& staged, const fs::path& target,
   return {};
 }
 
+// What *at() calls are given for the entry `path`: its name when we hold its directory open,
+// the whole path when we do not (AT_FDCWD).
+std::string name_in(int directory, const fs::path& path) {
+  return directory == AT_FDCWD ? path.native() : path.filename().native();
+}
+
 std::error_code open_directories(staged_file& staged, const write_options& options) {
+  if (options.durability != durability::durable && options.temp_dir.empty()) {
+    // Nothing will flush the directory: the calls name it by path instead of opening it,
+    // two system calls fewer (as a hand-written write and rename does).
+    staged.directory = AT_FDCWD;
+    return {};
+  }
   staged.directory = open_directory(directory_of(staged.target));
   if (staged.directory < 0) return error_from_errno(phase::prepare);
   if (options.temp_dir.empty()) return {};
@@ -195,6 +207,12 @@ std::error_code random_temp_name(const staged_file& staged, std::string& name) {
   return {};
 }
 
+// Without a directory handle, the first call that names the directory reports a missing one:
+// the same bad input open_directories reports otherwise.
+bool missing_directory(int directory) {
+  return directory == AT_FDCWD && (errno == ENOENT || errno == ENOTDIR);
+}
+
 // Creates a named temporary file: O_EXCL so we never open someone else's file, O_NOFOLLOW
 // so a planted link is not followed, mode 0600 until the final bits are applied.
 std::error_code create_named_temp(staged_file& staged, const write_options& options) {
@@ -202,16 +220,18 @@ std::error_code create_named_temp(staged_file& staged, const write_options& opti
   for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
     std::string name;
     if (auto ec = random_temp_name(staged, name)) return ec;
-    int fd = sys::openat(call::open_exclusive, directory, name.c_str(),
+    fs::path path = temp_directory_path(staged, options) / name;
+    int fd = sys::openat(call::open_exclusive, directory, name_in(directory, path).c_str(),
                          O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
       staged.file = fd;
-      staged.temp_path = temp_directory_path(staged, options) / name;
+      staged.temp_path = std::move(path);
       staged.mode_is_final = false;
       staged.created_with_wanted_bits = false;  // 0600 until apply_metadata
       return {};
     }
-    if (errno != EEXIST) return error_from_errno(phase::create_temp);
+    if (errno != EEXIST)
+      return error_from_errno(missing_directory(directory) ? phase::prepare : phase::create_temp);
   }
   return make_error(phase::create_temp, EEXIST);
 }
@@ -262,8 +282,8 @@ std::error_code close_file(staged_file& staged, phase p, bool published) {
 
 std::error_code publish_named(staged_file& staged, const write_options& options) {
   int from_directory = temp_directory_of(staged);
-  const std::string from = staged.temp_path.filename().native();
-  const std::string to_name = staged.target.filename().native();
+  const std::string from = name_in(from_directory, staged.temp_path);
+  const std::string to_name = name_in(staged.directory, staged.target);
   const char* to = to_name.c_str();
   if (auto ec = close_file(staged, phase::write, false)) return ec;
   if (options.overwrite) {
@@ -313,7 +333,7 @@ std::error_code materialize(staged_file& staged, const write_options& options) {
 
 std::error_code publish_anonymous(staged_file& staged, const write_options& options) {
   int from_directory = temp_directory_of(staged);
-  const std::string to = staged.target.filename().native();
+  const std::string to = name_in(staged.directory, staged.target);
   if (!options.overwrite) {
     // linkat() never replaces: the O_TMPFILE file appears at the target in one step, or we
     // get EEXIST and the existing file is untouched.
@@ -327,8 +347,9 @@ std::error_code publish_anonymous(staged_file& staged, const write_options& opti
   for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
     std::string name;
     if (auto ec = random_temp_name(staged, name)) return ec;
-    if (link_anonymous(staged.file, from_directory, name.c_str()) == 0) {
-      staged.temp_path = temp_directory_path(staged, options) / name;
+    fs::path path = temp_directory_path(staged, options) / name;
+    if (link_anonymous(staged.file, from_directory, name_in(from_directory, path).c_str()) == 0) {
+      staged.temp_path = std::move(path);
       return publish_named(staged, options);
     }
     if (errno == EEXIST) continue;
@@ -342,7 +363,7 @@ std::error_code publish_anonymous(staged_file& staged, const write_options& opti
 }  // namespace
 
 void close_handle(native_handle& handle) noexcept {
-  if (handle != invalid_handle) {
+  if (handle >= 0) {  // not invalid_handle, nor AT_FDCWD
     sys::close(handle);
     handle = invalid_handle;
   }
@@ -362,7 +383,9 @@ std::error_code open_temp(staged_file& staged, const fs::path& target, const wri
   // umask may remove bits, which apply_metadata checks.
   bool default_mode = wants_default_mode(staged, options);
   mode_t mode = default_mode ? 0666 : wanted_mode(staged, options) & 0777;
-  int fd = sys::openat(call::open_tmpfile, temp_directory_of(staged), ".",
+  int directory = temp_directory_of(staged);
+  int fd = sys::openat(call::open_tmpfile, directory,
+                       name_in(directory, temp_directory_path(staged, options) / ".").c_str(),
                        O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
   if (fd >= 0) {
     staged.file = fd;
@@ -370,6 +393,7 @@ std::error_code open_temp(staged_file& staged, const fs::path& target, const wri
     staged.created_with_wanted_bits = !default_mode;
     return {};
   }
+  if (missing_directory(directory)) return error_from_errno(phase::prepare);
   if (!tmpfile_rejected(errno)) return error_from_errno(phase::create_temp);
   return create_named_temp(staged, options);
 }
@@ -433,7 +457,7 @@ std::error_code discard(staged_file& staged) noexcept {
     ec = error_from_errno(phase::cleanup);
   staged.file = invalid_handle;
   if (!staged.temp_path.empty()) {
-    const std::string name = staged.temp_path.filename().native();
+    const std::string name = name_in(temp_directory_of(staged), staged.temp_path);
     if (sys::unlinkat(temp_directory_of(staged), name.c_str()) != 0 && errno != ENOENT)
       ec = error_from_errno(phase::cleanup);
     staged.temp_path.clear();
