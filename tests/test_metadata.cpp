@@ -172,6 +172,8 @@ TEST(Owner, ReplacingOwnFileWithModeTheUmaskAllowsChangesNoMetadata) {
   syscall_script script;
   aw::write_file(dir / "f", "new", overwriting());
   EXPECT_EQ(mode_of(dir / "f"), 0640u);
+  if (script.count(call::open_exclusive) > 0)
+    GTEST_SKIP() << "no O_TMPFILE on this filesystem: a named temporary file starts 0600";
   EXPECT_EQ(script.count(call::fchown), 0);
   EXPECT_EQ(script.count(call::fchmod), 0);
 }
