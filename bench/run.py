@@ -7,8 +7,11 @@ each run. For each: the median and min-max time, device writes and flushes per o
 (from /sys/block/DEV/stat), system calls per operation (strace -c, minus a zero-operation
 baseline), and peak RSS.
 
-  bench/run.py --dir DIR --bin BUILD_DIR [--rounds 5] [--out REPORT.md] [--chart CHART.png]
-               [--workloads W1,W2,...] [--label NAME]
+  bench/run.py --dir DIR --bin BUILD_DIR [--rounds 5] [--short-rounds 11] [--out REPORT.md]
+               [--chart CHART.png] [--workloads W1,W2,...] [--label NAME]
+
+--rounds is for W3 and W5; the short workloads (W1, W2, W4: about a second per contender)
+get --short-rounds, so that a burst of latency on a shared disk cannot decide a median.
 
 Workloads: W1 1000 replaces of one 4 KiB file; W2 1000 new 4 KiB files; W3 one 1 GiB file;
 W4 = W1 without any flush; W5 10,000 new 4 KiB files (batch).
@@ -32,6 +35,7 @@ WORKLOADS = {
     "W4": ("replace", 1000, 4096, "W1 without any flush"),
     "W5": ("create", 10000, 4096, "10,000 new 4 KiB files"),
 }
+SHORT = ("W1", "W2", "W4")
 
 
 def contenders(build, available):
@@ -146,6 +150,7 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--bin", required=True)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--short-rounds", type=int, default=11)
     parser.add_argument("--workloads", default="W1,W2,W3,W4,W5")
     parser.add_argument("--out")
     parser.add_argument("--chart")
@@ -173,7 +178,8 @@ def main():
         runners = [c for c in table if workload in c[2]]
         samples = {c[0]: [] for c in runners}
         devices = {c[0]: [] for c in runners}
-        for r in range(args.rounds):
+        rounds = args.short_rounds if workload in SHORT else args.rounds
+        for r in range(rounds):
             order = runners[r % len(runners):] + runners[:r % len(runners)]
             for name, level, _, command in order:
                 d = tempfile.mkdtemp(dir=args.dir)
@@ -183,7 +189,7 @@ def main():
                     shutil.rmtree(d, ignore_errors=True)
                 samples[name].append(seconds)
                 devices[name].append(deltas)
-        say("#### {}: {} ({} rounds)".format(workload, title, args.rounds))
+        say("#### {}: {} ({} rounds)".format(workload, title, rounds))
         say()
         say("| contender | level | median ms/op | min-max ms/op | device writes/op | flushes/op | syscalls/op | peak RSS KiB |")
         say("|---|---|---|---|---|---|---|---|")
