@@ -1,7 +1,9 @@
 // atomic-write: read standard input completely, then publish it to FILE atomically and
-// durably. An atomic, durable `sponge`.
+// durably. An atomic, durable `sponge`. With --batch, many files committed together.
 #include <atomicwrites/atomicwrites.hpp>
+#include <atomicwrites/batch.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,11 +28,19 @@ constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
 
 constexpr const char* help_text = R"(Usage: atomic-write [OPTION]... FILE
+  or:  atomic-write --batch [OPTION]... SOURCE TARGET [SOURCE TARGET]...
   or:  atomic-write --cleanup DIR [--older-than DURATION]
 Read standard input to its end, then replace FILE with it in one atomic step.
 Readers and crashes see the old FILE or the new one, never a mix; by default the
 new content is on disk when atomic-write exits 0. Nothing is written to FILE if
 the input is interrupted or any step fails.
+
+With --batch, each TARGET gets the content of the SOURCE before it (SOURCE is
+read, not moved). All are written first, then committed together, sharing the
+disk flushes: much faster than one call per file. Each TARGET is old or new,
+never a mix; the batch is not a transaction (while it commits, some targets
+can be new and others old). Nothing is published if any SOURCE or TARGET fails
+before the commit; a commit failure names each TARGET not published.
 
 Options:
   -n, --no-clobber          fail if FILE exists (checked race-free); default: replace
@@ -42,6 +53,7 @@ Options:
       --temp-dir DIR        create the temporary file in DIR (same filesystem)
       --retry-budget MS     Windows: keep retrying a locked target this long
                             (default: 1000)
+      --batch               write pairs of SOURCE TARGET, committed together
       --cleanup DIR         remove temporary files left in DIR by killed writers
       --older-than DURATION with --cleanup: only those older than DURATION, as
                             90, 90s, 15m, 2h or 7d (default: 1h)
@@ -51,8 +63,9 @@ Options:
 Exit status: 0 on success, 1 on failure, 2 on bad usage; killed by the signal
 (128+N in a shell) on SIGINT, SIGTERM, SIGHUP or SIGPIPE during input.
 
-Example:
+Examples:
   sort data.txt | atomic-write data.txt
+  atomic-write --batch build/a.json site/a.json build/b.json site/b.json
 )";
 
 struct usage_error {
@@ -61,7 +74,8 @@ struct usage_error {
 
 struct command_line {
   aw::write_options options;
-  std::optional<fs::path> file;
+  std::vector<fs::path> operands;  // FILE, or SOURCE TARGET pairs with --batch
+  bool batch = false;
   std::optional<fs::path> cleanup_dir;
   std::optional<std::chrono::seconds> older_than;
 };
@@ -122,8 +136,7 @@ command_line parse(int argc, char** argv) {
       if (inline_value) throw usage_error{"option '" + std::string(name) + "' takes no value"};
     };
     if (options_done || arg == "-" || arg.empty() || arg[0] != '-') {
-      if (cli.file) throw usage_error{"extra operand '" + std::string(arg) + "'"};
-      cli.file = fs::path(std::string(arg));
+      cli.operands.emplace_back(std::string(arg));
     } else if (arg == "--") {
       options_done = true;
     } else if (name == "-h" || name == "--help") {
@@ -165,6 +178,9 @@ command_line parse(int argc, char** argv) {
       if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != text.npos)
         throw usage_error{"invalid retry budget '" + std::string(text) + "' (milliseconds)"};
       cli.options.windows_retry_budget = std::chrono::milliseconds(std::stol(std::string(text)));
+    } else if (name == "--batch") {
+      flag();
+      cli.batch = true;
     } else if (name == "--cleanup") {
       cli.cleanup_dir = fs::path(std::string(value()));
     } else if (name == "--older-than") {
@@ -173,9 +189,24 @@ command_line parse(int argc, char** argv) {
       throw usage_error{"unknown option '" + std::string(arg) + "'"};
     }
   }
-  if (cli.cleanup_dir && cli.file) throw usage_error{"--cleanup takes no FILE"};
   if (cli.older_than && !cli.cleanup_dir) throw usage_error{"--older-than needs --cleanup"};
-  if (!cli.cleanup_dir && !cli.file) throw usage_error{"missing FILE"};
+  if (cli.cleanup_dir) {
+    if (cli.batch) throw usage_error{"--cleanup and --batch exclude each other"};
+    if (!cli.operands.empty()) throw usage_error{"--cleanup takes no FILE"};
+  } else if (cli.batch) {
+    if (cli.operands.empty() || cli.operands.size() % 2 != 0)
+      throw usage_error{"--batch needs pairs of SOURCE TARGET"};
+    if (!cli.options.temp_dir.empty())
+      throw usage_error{"--batch writes each temporary file beside its TARGET; no --temp-dir"};
+    std::set<fs::path> targets;
+    for (std::size_t i = 1; i < cli.operands.size(); i += 2)
+      if (!targets.insert(cli.operands[i].lexically_normal()).second)
+        throw usage_error{"TARGET '" + cli.operands[i].string() + "' given twice"};
+  } else if (cli.operands.empty()) {
+    throw usage_error{"missing FILE"};
+  } else if (cli.operands.size() > 1) {
+    throw usage_error{"extra operand '" + cli.operands[1].string() + "'"};
+  }
   return cli;
 }
 
@@ -236,6 +267,33 @@ int interrupting_signal_pending() {
   std::_Exit(128 + number);
 }
 
+std::error_code last_os_error() {
+  return {errno, std::system_category()};
+}
+
+struct read_result {
+  int signal = 0;         // an interrupting signal arrived; nothing more was read
+  std::error_code error;  // reading failed
+};
+
+// Reads `fd` to its end, passing each chunk to `sink` (which returns false to stop). The
+// interrupting signals are let in only while waiting for input.
+template <class Sink>
+read_result read_to_end(int fd, const sigset_t& wait_mask, std::vector<char>& buffer, Sink&& sink) {
+  for (;;) {
+    pollfd input{fd, POLLIN, 0};
+    if (::ppoll(&input, 1, nullptr, &wait_mask) < 0 && errno != EINTR) return {0, last_os_error()};
+    if (int number = interrupting_signal_pending()) return {number, {}};
+    ssize_t size = ::read(fd, buffer.data(), buffer.size());
+    if (size == 0) return {};
+    if (size < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return {0, last_os_error()};
+    }
+    if (!sink(std::string_view(buffer.data(), static_cast<std::size_t>(size)))) return {};
+  }
+}
+
 int write_from_stdin(const fs::path& file, const aw::write_options& options) {
   sigset_t wait_mask = block_interrupting_signals();
   aw::atomic_file out(file, options);
@@ -246,28 +304,21 @@ int write_from_stdin(const fs::path& file, const aw::write_options& options) {
     return exit_failure;
   }
   std::vector<char> buffer(std::size_t{1} << 20);
-  for (;;) {
-    pollfd input{STDIN_FILENO, POLLIN, 0};
-    if (::ppoll(&input, 1, nullptr, &wait_mask) < 0 && errno != EINTR) {
-      report(file, "reading standard input", std::error_code(errno, std::system_category()));
-      return exit_failure;  // `out` rolls back
-    }
-    if (int number = interrupting_signal_pending()) {
-      out.discard();
-      die_by_signal(number);
-    }
-    ssize_t size = ::read(STDIN_FILENO, buffer.data(), buffer.size());
-    if (size == 0) break;
-    if (size < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      report(file, "reading standard input", std::error_code(errno, std::system_category()));
-      return exit_failure;
-    }
-    out.write(std::string_view(buffer.data(), static_cast<std::size_t>(size)), ec);
-    if (ec) {
-      report(file, ec);
-      return exit_failure;
-    }
+  read_result input = read_to_end(STDIN_FILENO, wait_mask, buffer, [&](std::string_view chunk) {
+    out.write(chunk, ec);
+    return !ec;
+  });
+  if (input.signal != 0) {
+    out.discard();
+    die_by_signal(input.signal);
+  }
+  if (input.error) {
+    report(file, "reading standard input", input.error);
+    return exit_failure;  // `out` rolls back
+  }
+  if (ec) {
+    report(file, ec);
+    return exit_failure;
   }
   // Input ended; a signal that came with the end of input still means "do not publish".
   // Signals arriving from here on wait until the commit is done, and are then dropped.
@@ -281,6 +332,84 @@ int write_from_stdin(const fs::path& file, const aw::write_options& options) {
     return exit_failure;
   }
   return 0;
+}
+
+// Opens a SOURCE for reading. Opening a FIFO waits for a writer, so the interrupting signals
+// are let in meanwhile (their handler makes open() fail with EINTR), as while waiting for
+// input. Sets `signal` when one arrived.
+int open_source(const fs::path& source, const sigset_t& wait_mask, int& signal) {
+  sigset_t blocked;
+  sigprocmask(SIG_SETMASK, &wait_mask, &blocked);  // delivers any pending one right here
+  int fd = -1;
+  while (received_signal == 0) {
+    fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 || errno != EINTR) break;
+  }
+  int saved = errno;
+  sigprocmask(SIG_SETMASK, &blocked, nullptr);
+  errno = saved;
+  signal = received_signal;
+  return fd;
+}
+
+// --batch: stages every pair (each SOURCE read whole, one at a time), then one commit.
+int write_batch(const std::vector<fs::path>& operands, const aw::write_options& options) {
+  sigset_t wait_mask = block_interrupting_signals();
+  aw::batch batch(options);
+  std::vector<char> buffer(std::size_t{1} << 20);
+  std::string content;
+  for (std::size_t i = 0; i + 1 < operands.size(); i += 2) {
+    const fs::path& source = operands[i];
+    const fs::path& target = operands[i + 1];
+    int signal = 0;
+    int fd = open_source(source, wait_mask, signal);
+    if (signal != 0) {
+      if (fd >= 0) ::close(fd);
+      batch.discard();
+      die_by_signal(signal);
+    }
+    if (fd < 0) {
+      report(source, "reading", last_os_error());
+      return exit_failure;  // `batch` discards what it staged
+    }
+    content.clear();
+    read_result input = read_to_end(fd, wait_mask, buffer, [&](std::string_view chunk) {
+      content.append(chunk);
+      return true;
+    });
+    ::close(fd);
+    if (input.signal != 0) {
+      batch.discard();
+      die_by_signal(input.signal);
+    }
+    if (input.error) {
+      report(source, "reading", input.error);
+      return exit_failure;
+    }
+    std::error_code ec;
+    batch.add(target, content, ec);
+    if (ec) {
+      report(target, ec);
+      return exit_failure;
+    }
+  }
+  // As for one file: a signal before the commit publishes nothing; from here on, signals
+  // wait until the commit is done and are then dropped.
+  if (int number = interrupting_signal_pending()) {
+    batch.discard();
+    die_by_signal(number);
+  }
+  std::error_code ec;
+  batch.commit(ec);
+  if (!ec) return 0;
+  std::size_t published = 0;
+  for (const aw::batch_result& result : batch.results()) {
+    published += result.published ? 1 : 0;
+    if (result.error) report(result.target, result.error);
+  }
+  std::cerr << program << ": " << published << " of " << batch.results().size()
+            << " files published\n";
+  return exit_failure;
 }
 
 int cleanup(const fs::path& directory, std::chrono::seconds older_than) {
@@ -307,5 +436,6 @@ int main(int argc, char** argv) {
   }
   if (cli.cleanup_dir)
     return cleanup(*cli.cleanup_dir, cli.older_than.value_or(std::chrono::hours(1)));
-  return write_from_stdin(*cli.file, cli.options);
+  if (cli.batch) return write_batch(cli.operands, cli.options);
+  return write_from_stdin(cli.operands.front(), cli.options);
 }

@@ -279,6 +279,121 @@ TEST(Cli, CleanupRemovesOnlyOldTempFiles) {
   EXPECT_EQ(r.exit_code, 1);
 }
 
+// --batch: pairs of SOURCE TARGET, in two directories, some replaced and some new.
+struct batch_scene {
+  scratch_dir dir;
+  batch_scene() {
+    fs::create_directory(dir / "a");
+    fs::create_directory(dir / "b");
+    support::write_plain(dir / "a" / "x", "old x");
+    for (const char* name : {"s1", "s2", "s3"}) support::write_plain(dir / name, name);
+  }
+  std::vector<std::string> pairs() const {
+    return {(dir / "s1").string(),      (dir / "a" / "x").string(), (dir / "s2").string(),
+            (dir / "a" / "y").string(), (dir / "s3").string(),      (dir / "b" / "z").string()};
+  }
+  // Nothing published, no temporary file left anywhere.
+  void expect_untouched() const {
+    EXPECT_EQ(read_file(dir / "a" / "x"), "old x");
+    EXPECT_EQ(list_dir(dir / "a"), std::vector<std::string>{"x"});
+    EXPECT_TRUE(fs::is_empty(dir / "b"));
+  }
+};
+
+TEST(CliBatch, WritesEveryTargetAndLeavesTheSourcesAsTheyWere) {
+  batch_scene scene;
+  std::vector<std::string> args = {"--batch"};
+  for (const auto& arg : scene.pairs()) args.push_back(arg);
+  auto r = cli(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(read_file(scene.dir / "a" / "x"), "s1");
+  EXPECT_EQ(read_file(scene.dir / "a" / "y"), "s2");
+  EXPECT_EQ(read_file(scene.dir / "b" / "z"), "s3");
+  EXPECT_EQ(read_file(scene.dir / "s2"), "s2");
+  EXPECT_EQ(list_dir(scene.dir / "a"), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(list_dir(scene.dir / "b"), std::vector<std::string>{"z"});
+}
+
+TEST(CliBatch, AnUnreadableSourcePublishesNothing) {
+  batch_scene scene;
+  fs::remove(scene.dir / "s3");
+  std::vector<std::string> args = {"--batch"};
+  for (const auto& arg : scene.pairs()) args.push_back(arg);
+  auto r = cli(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find((scene.dir / "s3").string() + ": reading: No such file"), std::string::npos)
+      << r.err;
+  scene.expect_untouched();
+}
+
+TEST(CliBatch, NoClobberRefusesBeforeTheCommitAndPublishesNothing) {
+  batch_scene scene;
+  std::vector<std::string> args = {"--batch", "-n"};
+  // a/x exists: refused while staging, after a/y was staged.
+  std::vector<std::string> pairs = scene.pairs();
+  std::swap(pairs[0], pairs[2]);
+  std::swap(pairs[1], pairs[3]);
+  for (const auto& arg : pairs) args.push_back(arg);
+  auto r = cli(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("File exists"), std::string::npos) << r.err;
+  scene.expect_untouched();
+}
+
+TEST(CliBatch, ACommitFailureNamesTheFileNotPublished) {
+  batch_scene scene;
+  std::vector<std::string> args = {"--batch"};
+  for (const auto& arg : scene.pairs()) args.push_back(arg);
+  auto r = cli(args, "", {no_tmpfile_env, "AW_SHIM_FAIL=rename:EIO@2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find((scene.dir / "a" / "y").string() + ": publish: Input/output error"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("2 of 3 files published"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(scene.dir / "a" / "x"), "s1");
+  EXPECT_EQ(read_file(scene.dir / "b" / "z"), "s3");
+  EXPECT_EQ(list_dir(scene.dir / "a"), std::vector<std::string>{"x"});
+}
+
+TEST(CliBatch, ASignalWhileReadingASourcePublishesNothing) {
+  batch_scene scene;
+  ASSERT_EQ(::mkfifo((scene.dir / "fifo").c_str(), 0600), 0);
+  std::vector<std::string> argv = {AW_CLI,
+                                   "--batch",
+                                   (scene.dir / "s1").string(),
+                                   (scene.dir / "a" / "x").string(),
+                                   (scene.dir / "fifo").string(),
+                                   (scene.dir / "b" / "z").string()};
+  child_process child(argv);
+  // The first file is staged (its temporary file exists) while the FIFO keeps the tool
+  // waiting for the second SOURCE.
+  for (int i = 0; i < 500 && list_dir(scene.dir / "a").size() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(list_dir(scene.dir / "a").size(), 2u) << "the first file was never staged";
+  child.kill(SIGTERM);
+  process_result r = child.wait();
+  EXPECT_EQ(r.signal, SIGTERM) << "exit " << r.exit_code << ": " << r.err;
+  scene.expect_untouched();
+}
+
+TEST(CliBatch, UsageErrors) {
+  batch_scene scene;
+  const std::string s1 = (scene.dir / "s1").string(), t = (scene.dir / "a" / "t").string();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--batch"},
+           {"--batch", s1},
+           {"--batch", s1, t, s1},
+           {"--batch", s1, t, s1, t},
+           {"--batch", "--temp-dir", scene.dir.path().string(), s1, t},
+           {"--batch", "--cleanup", scene.dir.path().string()}}) {
+    auto r = cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args.size() << ": " << r.err;
+  }
+  scene.expect_untouched();
+  EXPECT_FALSE(fs::exists(t));
+}
+
 class CliSignals : public ::testing::TestWithParam<std::tuple<int, bool>> {};
 
 TEST_P(CliSignals, DuringInputNothingIsPublishedAndNoTempRemains) {
