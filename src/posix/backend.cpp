@@ -236,12 +236,12 @@ std::error_code create_named_temp(staged_file& staged, const write_options& opti
   return make_error(phase::create_temp, EEXIST);
 }
 
-bool wants_default_mode(const staged_file& staged, const write_options& options) {
-  return !options.mode && !(options.preserve && staged.existing.regular);
-}
-
 bool keeps_existing(const staged_file& staged, const write_options& options) {
   return options.preserve && staged.existing.regular;
+}
+
+bool wants_default_mode(const staged_file& staged, const write_options& options) {
+  return !options.mode && !keeps_existing(staged, options);
 }
 
 // The permission bits the new file must have, when they are not the default ones.
@@ -412,9 +412,9 @@ std::error_code write_all(staged_file& staged, const char* data, std::size_t siz
 std::error_code apply_metadata(staged_file& staged, const write_options& options) {
   const existing_target& existing = staged.existing;
   bool keep_existing = keeps_existing(staged, options);
-  if (!keep_existing && !options.mode && staged.mode_is_final) return {};
-  mode_t mode =
-      wants_default_mode(staged, options) ? 0666 & ~current_umask() : wanted_mode(staged, options);
+  bool default_mode = wants_default_mode(staged, options);
+  if (default_mode && staged.mode_is_final) return {};
+  mode_t mode = default_mode ? 0666 & ~current_umask() : wanted_mode(staged, options);
   // A file created with the wanted bits usually has them, and our own ids usually are the
   // replaced file's: one fstat, which writes nothing, then saves a fchown and a fchmod that
   // would each dirty the inode. Without an answer, both calls are made.
@@ -457,8 +457,9 @@ std::error_code discard(staged_file& staged) noexcept {
     ec = error_from_errno(phase::cleanup);
   staged.file = invalid_handle;
   if (!staged.temp_path.empty()) {
-    const std::string name = name_in(temp_directory_of(staged), staged.temp_path);
-    if (sys::unlinkat(temp_directory_of(staged), name.c_str()) != 0 && errno != ENOENT)
+    int directory = temp_directory_of(staged);
+    if (sys::unlinkat(directory, name_in(directory, staged.temp_path).c_str()) != 0 &&
+        errno != ENOENT)
       ec = error_from_errno(phase::cleanup);
     staged.temp_path.clear();
   }

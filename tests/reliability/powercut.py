@@ -58,14 +58,15 @@ def quiet(command):
     return subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-# How the new content is published: (overwrite?, fault shim settings).
+# How the new content is published: (overwrite?, fault shim settings, batch flush strategy
+# or None for a single write).
 MECHANISMS = {
-    "tmpfile": (True, {}),                                  # linkat temp name + renameat
-    "named": (True, {"AW_SHIM_NO_TMPFILE": "1"}),           # renameat
-    "tmpfile-create": (False, {}),                          # linkat onto the target
-    "named-create": (False, {"AW_SHIM_NO_TMPFILE": "1"}),   # renameat2(RENAME_NOREPLACE)
-    "named-create-link": (False, {"AW_SHIM_NO_TMPFILE": "1", "AW_SHIM_NO_RENAMEAT2": "1"}),
-    # Batches: (True, {}, flush strategy); the targets are BATCH_FILES.
+    "tmpfile": (True, {}, None),                                  # linkat temp name + renameat
+    "named": (True, {"AW_SHIM_NO_TMPFILE": "1"}, None),           # renameat
+    "tmpfile-create": (False, {}, None),                          # linkat onto the target
+    "named-create": (False, {"AW_SHIM_NO_TMPFILE": "1"}, None),   # renameat2(RENAME_NOREPLACE)
+    "named-create-link": (False, {"AW_SHIM_NO_TMPFILE": "1", "AW_SHIM_NO_RENAMEAT2": "1"}, None),
+    # Batches: the targets are BATCH_FILES.
     "batch-per_file": (True, {}, "per_file"),
     "batch-concurrent": (True, {}, "concurrent"),
     "batch-filesystem": (True, {}, "filesystem"),
@@ -78,8 +79,7 @@ class Scenario:
     def __init__(self, fs, level, mechanism, claim, control=None):
         self.fs, self.level, self.mechanism, self.claim, self.control = \
             fs, level, mechanism, claim, control
-        self.overwrite, self.shim = MECHANISMS[mechanism][:2]
-        self.flush = MECHANISMS[mechanism][2] if len(MECHANISMS[mechanism]) > 2 else None
+        self.overwrite, self.shim, self.flush = MECHANISMS[mechanism]
 
     @property
     def targets(self):
