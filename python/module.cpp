@@ -79,7 +79,7 @@ class staged_write {
 
   std::optional<py::bytes> temp_path() const {
     if (staged_.temp_path.empty()) return std::nullopt;
-    return py::bytes(staged_.temp_path.native());
+    return py::bytes(staged_.temp_path);
   }
 
   // Metadata, then the data flush the durability level asks for.

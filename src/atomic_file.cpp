@@ -235,7 +235,7 @@ void atomic_file::discard() noexcept {
 }
 
 std::filesystem::path atomic_file::temp_path() const {
-  return staged_ ? staged_->temp_path : std::filesystem::path{};
+  return staged_ ? std::filesystem::path(staged_->temp_path) : std::filesystem::path{};
 }
 
 atomic_file::native_handle_type atomic_file::native_handle() const noexcept {

@@ -32,10 +32,15 @@ struct existing_target {
   std::uint32_t group = 0;
 };
 
-// One write in progress: from open_temp() to publish() or discard().
+// One write in progress: from open_temp() to publish() or discard(). Paths are kept as
+// native strings: a std::filesystem::path splits itself into components (and allocates)
+// each time one is made, which on a small write costs more than our system calls do.
 struct staged_file {
-  std::filesystem::path target;     // the name that gets the content (links resolved)
-  std::filesystem::path temp_path;  // the temporary file's name; empty while it has none
+  using string_type = std::filesystem::path::string_type;
+  string_type target;           // the name that gets the content (links resolved)
+  std::size_t target_name = 0;  // where its last component starts in `target`
+  string_type temp_path;        // the temporary file's name; empty while it has none
+  std::size_t temp_name = 0;    // where its last component starts in `temp_path`
   native_handle file = invalid_handle;
   native_handle directory = invalid_handle;       // the target's directory
   native_handle temp_directory = invalid_handle;  // options.temp_dir, if another directory
@@ -52,7 +57,11 @@ struct staged_file {
 // Shared by both backends (src/common.cpp).
 std::error_code validate(const std::filesystem::path& target, const write_options& options);
 std::filesystem::path directory_of(const std::filesystem::path& path);  // "." for a bare name
+// The directory holding a staged target, as open_directory_handle() takes it.
+staged_file::string_type directory_of(const staged_file& staged);
 
+// any: the backend's preferred kind (Linux: O_TMPFILE). named: a named temporary file, made
+// by a batch, which holds its directories open itself and publishes through them.
 enum class temp_kind { any, named };
 
 // Each returns an error made with make_error() (phase and OS error), or {} on success.

@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 
 // Closes directory handles, also on the way out of a failed commit.
 struct directory_handles {
-  std::map<fs::path, detail::native_handle> by_path;
+  std::map<detail::staged_file::string_type, detail::native_handle> by_path;
   ~directory_handles() {
     for (auto& [path, handle] : by_path) detail::close_handle(handle);
   }
@@ -126,10 +126,10 @@ void batch::commit(std::error_code& ec) noexcept {
     std::vector<detail::native_handle> handles;
     std::vector<detail::native_handle> handle_of(s.staged.size());
     for (std::size_t i = 0; i < s.staged.size(); ++i) {
-      fs::path directory = detail::directory_of(s.staged[i]->target);
-      auto [it, inserted] = directories.by_path.try_emplace(directory, detail::invalid_handle);
+      auto [it, inserted] = directories.by_path.try_emplace(detail::directory_of(*s.staged[i]),
+                                                            detail::invalid_handle);
       if (inserted) {
-        if ((ec = detail::open_directory_handle(directory, it->second))) break;
+        if ((ec = detail::open_directory_handle(it->first, it->second))) break;
         handles.push_back(it->second);
       }
       handle_of[i] = it->second;

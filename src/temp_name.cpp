@@ -2,6 +2,7 @@
 
 #include <atomicwrites/atomicwrites.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <string_view>
 
@@ -22,25 +23,21 @@ bool is_alphanumeric(char_type c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-void append(string_type& out, std::string_view ascii) {
-  for (char c : ascii) out.push_back(static_cast<char_type>(c));
-}
-
 }  // namespace
 
-string_type make_temp_name(const string_type& target_name, const unsigned char* random,
-                           std::size_t max_length) {
+void append_temp_name(string_type& out, std::basic_string_view<char_type> target_name,
+                      const unsigned char* random, std::size_t max_length) {
   std::size_t fixed = 1 + marker.size() + temp_name_random_length + suffix.size();
-  std::size_t keep = max_length > fixed ? max_length - fixed : 0;
-  string_type name;
-  name.reserve(max_length);
-  name.push_back('.');
-  name.append(target_name, 0, std::min(keep, target_name.size()));
-  append(name, marker);
+  std::size_t kept = std::min(max_length > fixed ? max_length - fixed : 0, target_name.size());
+  std::size_t start = out.size();
+  out.resize(start + kept + fixed);  // filled in place: this runs on every write
+  char_type* next = &out[start];
+  *next++ = '.';
+  next = std::copy_n(target_name.data(), kept, next);
+  next = std::copy(marker.begin(), marker.end(), next);
   for (std::size_t i = 0; i < temp_name_random_length; ++i)
-    name.push_back(static_cast<char_type>(alphabet[random[i] % alphabet.size()]));
-  append(name, suffix);
-  return name;
+    *next++ = static_cast<char_type>(alphabet[random[i] % alphabet.size()]);
+  std::copy(suffix.begin(), suffix.end(), next);
 }
 
 }  // namespace detail

@@ -53,6 +53,7 @@ TEST(Batch, SharesFlushes) {
   EXPECT_EQ(script.count(call::fdatasync), 0);
   EXPECT_EQ(script.count(call::fsync), 1);  // one directory
   EXPECT_EQ(script.count(call::rename), 100);
+  EXPECT_EQ(script.count(call::open_directory), 1);  // opened by the commit, not by each add
 }
 #endif
 

@@ -89,6 +89,29 @@ TEST(Protocol, NamedTempCollisionTriesAnotherName) {
   EXPECT_EQ(script.count(call::open_exclusive), 2);
 }
 
+// A name that is taken belongs to somebody else: after giving up on every name we tried,
+// rolling back must not remove any of them.
+TEST(Protocol, TakenTemporaryNamesAreNeverRemoved) {
+  for (bool anonymous : {true, false}) {
+    scratch_dir dir;
+    support::write_plain(dir / "t", "old");
+    syscall_script script;
+    if (anonymous) {
+      script.fail(call::link_anonymous, EEXIST, 0);  // the name for the rename
+    } else {
+      script.fail(call::open_tmpfile, EOPNOTSUPP, 0);
+      script.fail(call::open_exclusive, EEXIST, 0);
+    }
+    std::error_code ec;
+    aw::write_file(dir / "t", "new", with(true), ec);
+    EXPECT_EQ(ec, std::errc::file_exists);
+    EXPECT_EQ(aw::failed_phase(ec), anonymous ? aw::phase::publish : aw::phase::create_temp);
+    EXPECT_EQ(script.count(anonymous ? call::link_anonymous : call::open_exclusive), 32);
+    EXPECT_EQ(script.count(call::unlink), 0);
+    EXPECT_EQ(read_file(dir / "t"), "old");
+  }
+}
+
 TEST(Protocol, NoOverwriteNamedUsesRenameat2Noreplace) {
   scratch_dir dir;
   syscall_script script;

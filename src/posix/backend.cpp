@@ -77,18 +77,25 @@ mode_t current_umask() {
   return mask;
 }
 
-int open_directory(const fs::path& directory) {
+int open_directory(const char* directory) {
   for (int stale = 0;; ++stale) {
-    int fd = sys::openat(call::open_directory, AT_FDCWD, directory.c_str(),
-                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd =
+        sys::openat(call::open_directory, AT_FDCWD, directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0 || errno != ESTALE || stale + 1 >= max_stale_retries) return fd;
   }
 }
 
+// Where the last component of `path` starts: after its last slash.
+std::size_t name_start(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? 0 : slash + 1;
+}
+
 // Applies the symlink policy: returns the path whose directory entry will be replaced, and
 // fills `st` (st_mode == 0 when nothing exists there).
-std::error_code resolve_target(fs::path path, symlink_policy policy, fs::path& resolved,
+std::error_code resolve_target(const fs::path& target, symlink_policy policy, std::string& resolved,
                                struct stat& st) {
+  std::string path = target.native();
   for (int hops = 0, stale = 0;; ++hops) {
     if (sys::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       // ESTALE: on NFS and FUSE, a concurrent replace changed the inode between lookup and
@@ -109,9 +116,12 @@ std::error_code resolve_target(fs::path path, symlink_policy policy, fs::path& r
     if (size < 0) return error_from_errno(phase::prepare);
     if (static_cast<std::size_t>(size) == text.size())
       return make_error(phase::prepare, ENAMETOOLONG);
-    fs::path link_target(std::string(text.data(), static_cast<std::size_t>(size)));
     // A relative link is relative to the directory holding the link.
-    path = link_target.is_absolute() ? link_target : path.parent_path() / link_target;
+    if (text[0] == '/')
+      path.clear();
+    else
+      path.resize(name_start(path));
+    path.append(text.data(), static_cast<std::size_t>(size));
   }
   resolved = std::move(path);
   return {};
@@ -121,7 +131,8 @@ std::error_code inspect_target(staged_file& staged, const fs::path& target,
                                const write_options& options) {
   struct stat st {};
   if (auto ec = resolve_target(target, options.symlinks, staged.target, st)) return ec;
-  fs::path name = staged.target.filename();
+  staged.target_name = name_start(staged.target);
+  std::string_view name(staged.target.c_str() + staged.target_name);
   // "dir/", "." and ".." name directories whatever exists there.
   if (name.empty() || name == "." || name == "..") return make_error(phase::prepare, EISDIR);
   if (st.st_mode == 0) return {};
@@ -141,23 +152,26 @@ std::error_code inspect_target(staged_file& staged, const fs::path& target,
   return {};
 }
 
-// What *at() calls are given for the entry `path`: its name when we hold its directory open,
-// the whole path when we do not (AT_FDCWD).
-std::string name_in(int directory, const fs::path& path) {
-  return directory == AT_FDCWD ? path.native() : path.filename().native();
+// What *at() calls are given for the entry `path` whose last component starts at `name`:
+// that component when we hold its directory open, the whole path when we do not (AT_FDCWD).
+const char* name_in(int directory, const std::string& path, std::size_t name) {
+  return directory == AT_FDCWD ? path.c_str() : path.c_str() + name;
 }
 
-std::error_code open_directories(staged_file& staged, const write_options& options) {
-  if (options.durability != durability::durable && options.temp_dir.empty()) {
-    // Nothing will flush the directory: the calls name it by path instead of opening it,
-    // two system calls fewer (as a hand-written write and rename does).
+std::error_code open_directories(staged_file& staged, const write_options& options,
+                                 temp_kind kind) {
+  if ((kind == temp_kind::named || options.durability != durability::durable) &&
+      options.temp_dir.empty()) {
+    // Nothing here will flush the directory (a batch flushes its directories itself): the
+    // calls name it by path instead of opening it, two system calls fewer (as a
+    // hand-written write and rename does).
     staged.directory = AT_FDCWD;
     return {};
   }
-  staged.directory = open_directory(directory_of(staged.target));
+  staged.directory = open_directory(directory_of(staged).c_str());
   if (staged.directory < 0) return error_from_errno(phase::prepare);
   if (options.temp_dir.empty()) return {};
-  staged.temp_directory = open_directory(options.temp_dir);
+  staged.temp_directory = open_directory(options.temp_dir.c_str());
   if (staged.temp_directory < 0) return error_from_errno(phase::prepare);
   struct stat target_dir {
   }, temp_dir{};
@@ -174,8 +188,14 @@ int temp_directory_of(const staged_file& staged) {
   return staged.temp_directory != invalid_handle ? staged.temp_directory : staged.directory;
 }
 
-fs::path temp_directory_path(const staged_file& staged, const write_options& options) {
-  return staged.temp_directory != invalid_handle ? options.temp_dir : directory_of(staged.target);
+// Puts the directory part of temporary names into `out`: options.temp_dir's, or the target's.
+void start_temp_path(const staged_file& staged, const write_options& options, std::string& out) {
+  if (staged.temp_directory == invalid_handle) {
+    out.assign(staged.target, 0, staged.target_name);
+    return;
+  }
+  out = options.temp_dir.native();
+  if (out.back() != '/') out.push_back('/');
 }
 
 // Random bytes for temporary names: one getrandom per thread (and per fork), then a fast
@@ -196,14 +216,23 @@ std::error_code random_bytes(unsigned char* out, std::size_t size) {
     generator.seed(sequence);
     seeded_generation = fork_generation.load();
   }
-  for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<unsigned char>(generator() >> 56);
+  for (std::size_t i = 0; i < size; i += sizeof(std::uint64_t)) {
+    std::uint64_t value = generator();
+    std::memcpy(out + i, &value, std::min(size - i, sizeof value));
+  }
   return {};
 }
 
-std::error_code random_temp_name(const staged_file& staged, std::string& name) {
+// Makes staged.temp_path a new random name in the temporary directory, whose directory part
+// (`directory`) start_temp_path made once for all attempts.
+std::error_code next_temp_path(staged_file& staged, const std::string& directory) {
   std::array<unsigned char, temp_name_random_length> bytes{};
   if (auto ec = random_bytes(bytes.data(), bytes.size())) return ec;
-  name = make_temp_name(staged.target.filename().native(), bytes.data(), NAME_MAX);
+  staged.temp_path.reserve(directory.size() + NAME_MAX);
+  staged.temp_path.assign(directory);
+  staged.temp_name = directory.size();
+  append_temp_name(staged.temp_path, std::string_view(staged.target).substr(staged.target_name),
+                   bytes.data(), NAME_MAX);
   return {};
 }
 
@@ -217,19 +246,20 @@ bool missing_directory(int directory) {
 // so a planted link is not followed, mode 0600 until the final bits are applied.
 std::error_code create_named_temp(staged_file& staged, const write_options& options) {
   int directory = temp_directory_of(staged);
+  std::string directory_part;
+  start_temp_path(staged, options, directory_part);
   for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
-    std::string name;
-    if (auto ec = random_temp_name(staged, name)) return ec;
-    fs::path path = temp_directory_path(staged, options) / name;
-    int fd = sys::openat(call::open_exclusive, directory, name_in(directory, path).c_str(),
+    if (auto ec = next_temp_path(staged, directory_part)) return ec;
+    int fd = sys::openat(call::open_exclusive, directory,
+                         name_in(directory, staged.temp_path, staged.temp_name),
                          O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
       staged.file = fd;
-      staged.temp_path = std::move(path);
       staged.mode_is_final = false;
       staged.created_with_wanted_bits = false;  // 0600 until apply_metadata
       return {};
     }
+    staged.temp_path.clear();  // not ours: discard() must not remove it
     if (errno != EEXIST)
       return error_from_errno(missing_directory(directory) ? phase::prepare : phase::create_temp);
   }
@@ -282,20 +312,19 @@ std::error_code close_file(staged_file& staged, phase p, bool published) {
 
 std::error_code publish_named(staged_file& staged, const write_options& options) {
   int from_directory = temp_directory_of(staged);
-  const std::string from = name_in(from_directory, staged.temp_path);
-  const std::string to_name = name_in(staged.directory, staged.target);
-  const char* to = to_name.c_str();
+  const char* from = name_in(from_directory, staged.temp_path, staged.temp_name);
+  const char* to = name_in(staged.directory, staged.target, staged.target_name);
   if (auto ec = close_file(staged, phase::write, false)) return ec;
   if (options.overwrite) {
     // EXDEV is reported, never turned into a copy: a copy is not atomic.
-    if (sys::renameat(from_directory, from.c_str(), staged.directory, to) != 0)
+    if (sys::renameat(from_directory, from, staged.directory, to) != 0)
       return error_from_errno(phase::publish);
-  } else if (sys::renameat2_noreplace(from_directory, from.c_str(), staged.directory, to) != 0) {
+  } else if (sys::renameat2_noreplace(from_directory, from, staged.directory, to) != 0) {
     if (!mechanism_rejected(errno)) return error_from_errno(phase::publish);
     // No renameat2 here: link() also fails with EEXIST rather than replace.
-    if (sys::linkat(call::link, from_directory, from.c_str(), staged.directory, to, 0) != 0)
+    if (sys::linkat(call::link, from_directory, from, staged.directory, to, 0) != 0)
       return error_from_errno(phase::publish);
-    if (sys::unlinkat(from_directory, from.c_str()) != 0) {
+    if (sys::unlinkat(from_directory, from) != 0) {
       auto ec = error_from_errno(phase::cleanup, true);
       staged.temp_path.clear();
       return ec;
@@ -333,25 +362,25 @@ std::error_code materialize(staged_file& staged, const write_options& options) {
 
 std::error_code publish_anonymous(staged_file& staged, const write_options& options) {
   int from_directory = temp_directory_of(staged);
-  const std::string to = name_in(staged.directory, staged.target);
   if (!options.overwrite) {
     // linkat() never replaces: the O_TMPFILE file appears at the target in one step, or we
     // get EEXIST and the existing file is untouched.
-    if (link_anonymous(staged.file, staged.directory, to.c_str()) == 0)
+    const char* to = name_in(staged.directory, staged.target, staged.target_name);
+    if (link_anonymous(staged.file, staged.directory, to) == 0)
       return close_file(staged, phase::cleanup, true);
     if (!link_rejected(errno) && errno != ENOENT) return error_from_errno(phase::publish);
     if (auto ec = materialize(staged, options)) return ec;
     return publish_named(staged, options);
   }
   // Overwriting needs rename(), and rename() needs a name: link one, then rename it.
+  std::string directory_part;
+  start_temp_path(staged, options, directory_part);
   for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
-    std::string name;
-    if (auto ec = random_temp_name(staged, name)) return ec;
-    fs::path path = temp_directory_path(staged, options) / name;
-    if (link_anonymous(staged.file, from_directory, name_in(from_directory, path).c_str()) == 0) {
-      staged.temp_path = std::move(path);
+    if (auto ec = next_temp_path(staged, directory_part)) return ec;
+    const char* name = name_in(from_directory, staged.temp_path, staged.temp_name);
+    if (link_anonymous(staged.file, from_directory, name) == 0)
       return publish_named(staged, options);
-    }
+    staged.temp_path.clear();  // not ours: discard() must not remove it
     if (errno == EEXIST) continue;
     if (!link_rejected(errno) && errno != ENOENT) return error_from_errno(phase::publish);
     if (auto ec = materialize(staged, options)) return ec;
@@ -361,6 +390,13 @@ std::error_code publish_anonymous(staged_file& staged, const write_options& opti
 }
 
 }  // namespace
+
+std::string directory_of(const staged_file& staged) {
+  // The target's directory part, without the slash that ends it (but "/" itself).
+  std::size_t end = staged.target_name;
+  while (end > 1 && staged.target[end - 1] == '/') --end;
+  return end == 0 ? std::string(".") : staged.target.substr(0, end);
+}
 
 void close_handle(native_handle& handle) noexcept {
   if (handle >= 0) {  // not invalid_handle, nor AT_FDCWD
@@ -373,7 +409,7 @@ std::error_code open_temp(staged_file& staged, const fs::path& target, const wri
                           temp_kind kind) {
   if (auto ec = validate(target, options)) return ec;
   if (auto ec = inspect_target(staged, target, options)) return ec;
-  if (auto ec = open_directories(staged, options)) return ec;
+  if (auto ec = open_directories(staged, options, kind)) return ec;
   if (kind == temp_kind::named) return create_named_temp(staged, options);
 
   // Preferred: O_TMPFILE. The file has no name until we give it one, so a crash leaves
@@ -384,8 +420,12 @@ std::error_code open_temp(staged_file& staged, const fs::path& target, const wri
   bool default_mode = wants_default_mode(staged, options);
   mode_t mode = default_mode ? 0666 : wanted_mode(staged, options) & 0777;
   int directory = temp_directory_of(staged);
-  int fd = sys::openat(call::open_tmpfile, directory,
-                       name_in(directory, temp_directory_path(staged, options) / ".").c_str(),
+  std::string directory_path = ".";  // O_TMPFILE opens the directory the file will live in
+  if (directory == AT_FDCWD) {
+    start_temp_path(staged, options, directory_path);
+    directory_path.push_back('.');
+  }
+  int fd = sys::openat(call::open_tmpfile, directory, directory_path.c_str(),
                        O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
   if (fd >= 0) {
     staged.file = fd;
@@ -458,7 +498,7 @@ std::error_code discard(staged_file& staged) noexcept {
   staged.file = invalid_handle;
   if (!staged.temp_path.empty()) {
     int directory = temp_directory_of(staged);
-    if (sys::unlinkat(directory, name_in(directory, staged.temp_path).c_str()) != 0 &&
+    if (sys::unlinkat(directory, name_in(directory, staged.temp_path, staged.temp_name)) != 0 &&
         errno != ENOENT)
       ec = error_from_errno(phase::cleanup);
     staged.temp_path.clear();
@@ -479,7 +519,7 @@ void release_handles(staged_file& staged, std::error_code& ec) noexcept {
 }
 
 std::error_code open_directory_handle(const fs::path& directory, native_handle& out) {
-  out = open_directory(directory);
+  out = open_directory(directory.c_str());
   return out < 0 ? error_from_errno(phase::prepare) : std::error_code{};
 }
 
@@ -597,9 +637,9 @@ std::error_code rename_file(const fs::path& source, const fs::path& target, bool
     return make_error(phase::prepare, EINVAL);
   staged_file from;  // reuses the handle cleanup
   staged_file to;
-  from.directory = open_directory(directory_of(source));
+  from.directory = open_directory(directory_of(source).c_str());
   if (from.directory < 0) return error_from_errno(phase::prepare);
-  to.directory = open_directory(directory_of(target));
+  to.directory = open_directory(directory_of(target).c_str());
   if (to.directory < 0) return error_from_errno(phase::prepare);
   const std::string source_string = source.filename().native();
   const std::string target_string = target.filename().native();

@@ -92,8 +92,9 @@ std::error_code inspect_target(staged_file& staged, const fs::path& target,
     if (ec) return make_error(phase::prepare, ec.value());
     path = link.is_absolute() ? link : path.parent_path() / link;
   }
-  staged.target = path;
+  staged.target = path.native();
   fs::path name = path.filename();
+  staged.target_name = staged.target.size() - name.native().size();
   if (name.empty() || name == "." || name == "..")
     return make_error(phase::prepare, std::errc::is_a_directory);
   WIN32_FILE_ATTRIBUTE_DATA data{};
@@ -128,12 +129,14 @@ std::error_code random_name(const staged_file& staged, std::wstring& name) {
     if (rand_s(&value) != 0) return make_error(phase::create_temp, ERROR_GEN_FAILURE);
     byte = static_cast<unsigned char>(value);
   }
-  name = make_temp_name(staged.target.filename().native(), bytes.data(), max_name_length);
+  name.clear();
+  append_temp_name(name, std::wstring_view(staged.target).substr(staged.target_name), bytes.data(),
+                   max_name_length);
   return {};
 }
 
 fs::path temp_directory(const staged_file& staged, const write_options& options) {
-  return options.temp_dir.empty() ? directory_of(staged.target) : options.temp_dir;
+  return options.temp_dir.empty() ? fs::path(directory_of(staged)) : options.temp_dir;
 }
 
 // The attributes the new file gets: FILE_ATTRIBUTE_READONLY is the analogue of a mode
@@ -177,6 +180,10 @@ bool mechanism_rejected(DWORD error) {
 
 }  // namespace
 
+std::wstring directory_of(const staged_file& staged) {
+  return directory_of(fs::path(staged.target)).native();
+}
+
 void close_handle(native_handle& handle) noexcept {
   if (handle != invalid_handle && handle != nullptr) ::CloseHandle(as_handle(handle));
   handle = invalid_handle;
@@ -190,9 +197,8 @@ std::error_code open_temp(staged_file& staged, const fs::path& target, const wri
   std::error_code ec;
   if (!fs::is_directory(directory, ec))
     return make_error(phase::prepare, ec ? ec.value() : static_cast<int>(ERROR_PATH_NOT_FOUND));
-  if (!options.temp_dir.empty() &&
-      fs::path(win32_path(directory)).root_name() !=
-          fs::path(win32_path(directory_of(staged.target))).root_name())
+  if (!options.temp_dir.empty() && fs::path(win32_path(directory)).root_name() !=
+                                       fs::path(win32_path(directory_of(staged))).root_name())
     return make_error(phase::prepare, ERROR_NOT_SAME_DEVICE);  // a rename cannot cross volumes
   for (int attempt = 0; attempt < max_name_attempts; ++attempt) {
     std::wstring name;
@@ -204,7 +210,7 @@ std::error_code open_temp(staged_file& staged, const fs::path& target, const wri
                                 FILE_ATTRIBUTE_HIDDEN, nullptr);
     if (file != INVALID_HANDLE_VALUE) {
       staged.file = file;
-      staged.temp_path = temp;
+      staged.temp_path = temp.native();
       return {};
     }
     if (::GetLastError() != ERROR_FILE_EXISTS) return last_error(phase::create_temp);
