@@ -27,6 +27,10 @@ using syscall_hook = injection (*)(call which, void* context);
 // Installs `hook` (nullptr removes it). Not thread-safe against running writes: install it
 // before a test's writes start.
 void set_syscall_hook(syscall_hook hook, void* context) noexcept;
+
+// Forgets what the backend learnt about this system from earlier calls (which way of naming
+// an O_TMPFILE file works), so that a test starts as a new process would.
+void forget_learned_fallbacks() noexcept;
 #endif
 
 #ifdef _WIN32

@@ -75,6 +75,7 @@ unsigned mode_of(const fs::path& path) {
 
 #ifndef _WIN32
 syscall_script::syscall_script() {
+  aw::detail::testing::forget_learned_fallbacks();
   aw::detail::testing::set_syscall_hook(&hook, this);
 }
 syscall_script::~syscall_script() {

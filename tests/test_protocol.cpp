@@ -185,9 +185,28 @@ TEST(Protocol, AtEmptyPathRefusedFallsBackToProcSelfFd) {
     syscall_script script;
     script.fail(call::link_anonymous, ENOENT, 1);  // what linkat says without the capability
     write_and_check(dir, overwrite, with(overwrite));
-    EXPECT_EQ(script.count(call::link_anonymous), 2);
+    EXPECT_EQ(script.count(call::link_anonymous), 1);
+    EXPECT_EQ(script.count(call::link_anonymous_proc), 1);
     EXPECT_EQ(script.count(call::open_exclusive), 0);
   }
+}
+
+// Without the capability, kernels before 6.10 refuse AT_EMPTY_PATH on every write: once
+// refused, /proc/self/fd is asked first, until it is the one refused.
+TEST(Protocol, RefusedAtEmptyPathIsNotAskedFirstAgain) {
+  scratch_dir dir;
+  syscall_script script;
+  script.fail(call::link_anonymous, ENOENT, 1);
+  aw::write_file(dir / "a", "new", with(false));
+  aw::write_file(dir / "b", "new", with(false));
+  EXPECT_EQ(script.count(call::link_anonymous), 1);       // refused once, for "a"
+  EXPECT_EQ(script.count(call::link_anonymous_proc), 2);  // and only /proc for "b"
+  script.fail(call::link_anonymous_proc, ENOENT, 3);      // now /proc is refused
+  aw::write_file(dir / "c", "new", with(false));
+  aw::write_file(dir / "d", "new", with(false));
+  EXPECT_EQ(script.count(call::link_anonymous), 3);  // "c" fell back to it, "d" began with it
+  EXPECT_EQ(script.count(call::link_anonymous_proc), 3);
+  for (const char* name : {"a", "b", "c", "d"}) EXPECT_EQ(read_file(dir / name), "new");
 }
 
 TEST(Protocol, UnlinkableTmpfileIsCopiedIntoANamedTempFile) {
@@ -195,7 +214,8 @@ TEST(Protocol, UnlinkableTmpfileIsCopiedIntoANamedTempFile) {
     for (auto level : {aw::durability::none, aw::durability::durable}) {
       scratch_dir dir;
       syscall_script script;
-      script.fail(call::link_anonymous, ENOENT, 0);  // no capability and no /proc
+      script.fail(call::link_anonymous, ENOENT, 0);       // no capability
+      script.fail(call::link_anonymous_proc, ENOENT, 0);  // and no /proc
       write_and_check(dir, overwrite, with(overwrite, level));
       EXPECT_EQ(script.count(call::open_exclusive), 1);
       // Flushed once as the anonymous file and once as the copy that gets published.
@@ -254,8 +274,8 @@ TEST_P(FlushCalls, ExactlyTheFlushesTheLevelNames) {
   // Order: the data is flushed before any name is given, the directory after the last one.
   const std::vector<call>& calls = script.calls();
   auto is_publish = [](call x) {
-    return x == call::link_anonymous || x == call::link || x == call::rename ||
-           x == call::rename_noreplace;
+    return x == call::link_anonymous || x == call::link_anonymous_proc || x == call::link ||
+           x == call::rename || x == call::rename_noreplace;
   };
   auto first_publish = std::find_if(calls.begin(), calls.end(), is_publish) - calls.begin();
   auto last_publish = calls.rend() - std::find_if(calls.rbegin(), calls.rend(), is_publish);
@@ -300,7 +320,9 @@ TEST(Faults, FailedFlushIsNeverRetriedNorPublished) {
     EXPECT_EQ(aw::failed_phase(ec), aw::phase::flush);
     EXPECT_FALSE(aw::was_published(ec));
     EXPECT_EQ(script.count(call::fdatasync), 1);
-    EXPECT_EQ(script.count(call::rename) + script.count(call::link_anonymous), 0);
+    EXPECT_EQ(script.count(call::rename) + script.count(call::link_anonymous) +
+                  script.count(call::link_anonymous_proc),
+              0);
     EXPECT_EQ(read_file(dir / "t"), "old");
     EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"t"});
   }

@@ -2,6 +2,7 @@
 #include "../backend.hpp"
 
 #include "../temp_name.hpp"
+#include "../testing.hpp"
 #include "sys.hpp"
 
 #include <atomicwrites/error.hpp>
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -279,14 +281,33 @@ mode_t wanted_mode(const staged_file& staged, const write_options& options) {
   return options.mode ? static_cast<mode_t>(*options.mode) : staged.existing.mode;
 }
 
+// Whether linkat(AT_EMPTY_PATH) was refused and /proc/self/fd worked instead. Before Linux
+// 6.10, AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, so an unprivileged process would make one
+// failing call per write; once refused, /proc is asked first. Both ways are still tried
+// when the first one is refused, so a stale answer costs one call, never a write.
+std::atomic<bool> empty_path_refused{false};
+
+bool link_way_refused(int error) {
+  return error == ENOENT || error == EPERM || link_rejected(error);
+}
+
 // Gives the anonymous O_TMPFILE file the name `name` in `directory`.
 int link_anonymous(int fd, int directory, const char* name) {
-  // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd works for everyone with /proc.
-  if (sys::linkat(call::link_anonymous, fd, "", directory, name, AT_EMPTY_PATH) == 0) return 0;
-  if (errno == EEXIST || !(errno == ENOENT || errno == EPERM || link_rejected(errno))) return -1;
-  std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
-  return sys::linkat(call::link_anonymous, AT_FDCWD, proc_path.c_str(), directory, name,
-                     AT_SYMLINK_FOLLOW);
+  auto by_empty_path = [&] {
+    return sys::linkat(call::link_anonymous, fd, "", directory, name, AT_EMPTY_PATH);
+  };
+  auto by_proc = [&] {
+    std::array<char, 32> proc_path{};
+    std::snprintf(proc_path.data(), proc_path.size(), "/proc/self/fd/%d", fd);
+    return sys::linkat(call::link_anonymous_proc, AT_FDCWD, proc_path.data(), directory, name,
+                       AT_SYMLINK_FOLLOW);
+  };
+  bool proc_first = empty_path_refused.load(std::memory_order_relaxed);
+  if ((proc_first ? by_proc() : by_empty_path()) == 0) return 0;
+  if (errno == EEXIST || !link_way_refused(errno)) return -1;
+  if ((proc_first ? by_empty_path() : by_proc()) != 0) return -1;
+  empty_path_refused.store(!proc_first, std::memory_order_relaxed);
+  return 0;
 }
 
 std::error_code flush_directories(const staged_file& staged) {
@@ -396,6 +417,10 @@ std::string directory_of(const staged_file& staged) {
   std::size_t end = staged.target_name;
   while (end > 1 && staged.target[end - 1] == '/') --end;
   return end == 0 ? std::string(".") : staged.target.substr(0, end);
+}
+
+void testing::forget_learned_fallbacks() noexcept {
+  empty_path_refused.store(false);
 }
 
 void close_handle(native_handle& handle) noexcept {

@@ -56,26 +56,13 @@ void testing::set_syscall_hook(syscall_hook hook, void* context) noexcept {
 namespace sys {
 
 const char* name(call c) noexcept {
-  static constexpr const char* names[] = {"open_directory",
-                                          "open_tmpfile",
-                                          "open_exclusive",
-                                          "open_source",
-                                          "write",
-                                          "read",
-                                          "stat",
-                                          "fstat",
-                                          "readlink",
-                                          "fchmod",
-                                          "fchown",
-                                          "fdatasync",
-                                          "fsync",
-                                          "link_anonymous",
-                                          "link",
-                                          "rename",
-                                          "rename_noreplace",
-                                          "unlink",
-                                          "close",
-                                          "random",
+  static constexpr const char* names[] = {"open_directory", "open_tmpfile",   "open_exclusive",
+                                          "open_source",    "write",          "read",
+                                          "stat",           "fstat",          "readlink",
+                                          "fchmod",         "fchown",         "fdatasync",
+                                          "fsync",          "link_anonymous", "link_anonymous_proc",
+                                          "link",           "rename",         "rename_noreplace",
+                                          "unlink",         "close",          "random",
                                           "syncfs"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<std::size_t>(call::count_));
   return names[static_cast<std::size_t>(c)];

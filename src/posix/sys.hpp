@@ -26,12 +26,13 @@ enum class call : unsigned char {
   readlink,  // following a symbolic link at the target
   fchmod,
   fchown,
-  fdatasync,         // the file's data (and the size needed to read it back)
-  fsync,             // a directory, so that a new name survives a power cut
-  link_anonymous,    // linkat(AT_EMPTY_PATH) or linkat("/proc/self/fd/N"): name an O_TMPFILE
-  link,              // linkat of a named file (no-overwrite fallback)
-  rename,            // renameat
-  rename_noreplace,  // renameat2(RENAME_NOREPLACE)
+  fdatasync,            // the file's data (and the size needed to read it back)
+  fsync,                // a directory, so that a new name survives a power cut
+  link_anonymous,       // linkat(AT_EMPTY_PATH): name an O_TMPFILE file
+  link_anonymous_proc,  // linkat("/proc/self/fd/N"): the same, without CAP_DAC_READ_SEARCH
+  link,                 // linkat of a named file (no-overwrite fallback)
+  rename,               // renameat
+  rename_noreplace,     // renameat2(RENAME_NOREPLACE)
   unlink,
   close,
   random,  // getrandom, for temporary names

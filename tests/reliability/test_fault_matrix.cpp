@@ -29,6 +29,7 @@ struct code_path {
   bool overwrite;        // replace an existing target, or create a new one
   bool named;            // O_TMPFILE refused: named temporary file
   bool no_renameat2;     // renameat2 refused: link + unlink
+  bool no_empty_path;    // linkat(AT_EMPTY_PATH) refused: /proc/self/fd names the O_TMPFILE
   bool no_link_tmpfile;  // O_TMPFILE cannot be linked: copied into a named file
   aw::durability level;
 };
@@ -41,13 +42,17 @@ std::vector<code_path> all_paths() {
       {aw::durability::durable, "durable"}};
   for (auto [level, level_name] : levels) {
     std::string suffix = std::string("/") + level_name;
-    paths.push_back({"tmpfile-replace" + suffix, true, false, false, false, level});
-    paths.push_back({"tmpfile-create" + suffix, false, false, false, false, level});
-    paths.push_back({"named-replace" + suffix, true, true, false, false, level});
-    paths.push_back({"named-create-renameat2" + suffix, false, true, false, false, level});
-    paths.push_back({"named-create-link" + suffix, false, true, true, false, level});
-    paths.push_back({"copied-tmpfile-replace" + suffix, true, false, false, true, level});
-    paths.push_back({"copied-tmpfile-create" + suffix, false, false, false, true, level});
+    paths.push_back({"tmpfile-replace" + suffix, true, false, false, false, false, level});
+    paths.push_back({"tmpfile-create" + suffix, false, false, false, false, false, level});
+    paths.push_back(
+        {"proc-linked-tmpfile-replace" + suffix, true, false, false, true, false, level});
+    paths.push_back(
+        {"proc-linked-tmpfile-create" + suffix, false, false, false, true, false, level});
+    paths.push_back({"named-replace" + suffix, true, true, false, false, false, level});
+    paths.push_back({"named-create-renameat2" + suffix, false, true, false, false, false, level});
+    paths.push_back({"named-create-link" + suffix, false, true, true, false, false, level});
+    paths.push_back({"copied-tmpfile-replace" + suffix, true, false, false, true, true, level});
+    paths.push_back({"copied-tmpfile-create" + suffix, false, false, false, true, true, level});
   }
   return paths;
 }
@@ -68,7 +73,8 @@ struct outcome {
 void refuse_mechanisms(syscall_script& script, const code_path& path) {
   if (path.named) script.fail(call::open_tmpfile, EOPNOTSUPP, 0);
   if (path.no_renameat2) script.fail(call::rename_noreplace, EINVAL, 0);
-  if (path.no_link_tmpfile) script.fail(call::link_anonymous, ENOENT, 0);
+  if (path.no_empty_path) script.fail(call::link_anonymous, ENOENT, 0);
+  if (path.no_link_tmpfile) script.fail(call::link_anonymous_proc, ENOENT, 0);
 }
 
 outcome run(const scratch_dir& dir, const code_path& path, std::optional<call> fault_call,
@@ -102,8 +108,8 @@ int count_of(const std::vector<call>& calls, call c) {
 }
 
 bool is_publish(call c) {
-  return c == call::link_anonymous || c == call::link || c == call::rename ||
-         c == call::rename_noreplace;
+  return c == call::link_anonymous || c == call::link_anonymous_proc || c == call::link ||
+         c == call::rename || c == call::rename_noreplace;
 }
 
 }  // namespace
