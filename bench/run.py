@@ -7,7 +7,7 @@ each run. For each: the median and min-max time, device writes and flushes per o
 (from /sys/block/DEV/stat), system calls per operation (strace -c, minus a zero-operation
 baseline), and peak RSS.
 
-  bench/run.py --dir DIR --bin BUILD_DIR [--rounds 5] [--short-rounds 11] [--out REPORT.md]
+  bench/run.py --dir DIR --bin BUILD_DIR [--rounds 5] [--short-rounds 21] [--out REPORT.md]
                [--chart CHART.png] [--workloads W1,W2,...] [--label NAME]
 
 --rounds is for W3 and W5; the short workloads (W1, W2, W4: about a second per contender)
@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -98,6 +99,27 @@ def block_stat(directory):
     return int(fields[4]), int(fields[15]) if len(fields) > 15 else 0
 
 
+def ext4_without_journal(directory):
+    """True on an ext4 that has no journal (no /proc/fs/jbd2 entry for its device).
+
+    Such an ext4 will not reuse an inode for 60 s after it was deleted, and every new file
+    pays a lookup per recently deleted inode it skips (fs/ext4/ialloc.c, recently_deleted):
+    a benchmark that removes each run's files makes the next contender's creates slower.
+    """
+    fs_type = subprocess.run(["findmnt", "-n", "-o", "FSTYPE", "--target", directory],
+                             capture_output=True, text=True).stdout.strip()
+    if fs_type != "ext4":
+        return False
+    dev = os.stat(directory).st_dev
+    name = os.path.basename(os.path.realpath("/sys/dev/block/{}:{}".format(os.major(dev), os.minor(dev))))
+    journals = os.listdir("/proc/fs/jbd2") if os.path.isdir("/proc/fs/jbd2") else []
+    return not any(j.rsplit("-", 1)[0] == name for j in journals)
+
+
+# How long a journal-less ext4 keeps skipping deleted inodes (RECENTCY_MIN), plus a second.
+SETTLE_SECONDS = 61
+
+
 def run_once(command, directory):
     subprocess.run(["sync"], check=True)
     before = block_stat(directory)
@@ -150,7 +172,7 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--bin", required=True)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--short-rounds", type=int, default=11)
+    parser.add_argument("--short-rounds", type=int, default=21)
     parser.add_argument("--workloads", default="W1,W2,W3,W4,W5")
     parser.add_argument("--out")
     parser.add_argument("--chart")
@@ -173,12 +195,23 @@ def main():
                                   datetime.date.today().isoformat()))
     say()
     results = {}
+    # On an ext4 without a journal, run directories are removed at the end of each workload,
+    # and the next one starts after the deleted inodes have settled: otherwise each run
+    # would slow down the creates of the run after it (see ext4_without_journal).
+    settle = ext4_without_journal(args.dir)
+    if settle:
+        say("(ext4 without a journal: files are removed after each workload, then {} s of "
+            "rest)".format(SETTLE_SECONDS))
+        say()
     for workload in args.workloads.split(","):
         kind, count, size, title = WORKLOADS[workload]
         runners = [c for c in table if workload in c[2]]
         samples = {c[0]: [] for c in runners}
         devices = {c[0]: [] for c in runners}
         rounds = args.short_rounds if workload in SHORT else args.rounds
+        kept = []  # run directories removed at the end of the workload
+        if settle:
+            time.sleep(SETTLE_SECONDS)
         for r in range(rounds):
             order = runners[r % len(runners):] + runners[:r % len(runners)]
             for name, level, _, command in order:
@@ -186,9 +219,14 @@ def main():
                 try:
                     seconds, deltas = run_once(command(kind, d, count, size), args.dir)
                 finally:
-                    shutil.rmtree(d, ignore_errors=True)
+                    if settle and kind != "big":  # big: one file, and a GiB of space
+                        kept.append(d)
+                    else:
+                        shutil.rmtree(d, ignore_errors=True)
                 samples[name].append(seconds)
                 devices[name].append(deltas)
+        for d in kept:
+            shutil.rmtree(d, ignore_errors=True)
         say("#### {}: {} ({} rounds)".format(workload, title, rounds))
         say()
         say("| contender | level | median ms/op | min-max ms/op | device writes/op | flushes/op | syscalls/op | peak RSS KiB |")

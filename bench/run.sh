@@ -3,7 +3,7 @@
 # the root disk and on loop-mounted ext4, xfs and btrfs (root only). Reports and charts go
 # to bench/out/; docs/performance.md quotes them.
 #   bash bench/run.sh [ROUNDS] [FILESYSTEMS...]    e.g. bash bench/run.sh 5 root ext4 xfs btrfs
-# ROUNDS is for W3 and W5; W1, W2 and W4 always get 11 (bench/run.py --short-rounds).
+# ROUNDS is for W3 and W5; W1, W2 and W4 always get 21 (bench/run.py --short-rounds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
