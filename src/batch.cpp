@@ -12,11 +12,47 @@
 namespace atomicwrites {
 namespace detail {
 
+// The directories of the staged files, each opened before the first of its files got any
+// data: Linux (5.8 and later) samples a filesystem's writeback-error state when a file is
+// opened, so a syncfs through the first handle of a filesystem reports every writeback
+// error there since, also one of background writeback between add() and commit().
+struct directory_handles {
+  std::map<staged_file::string_type, std::size_t> index;  // directory -> position in `opened`
+  std::vector<native_handle> opened;                      // in the order they were opened
+
+  directory_handles() = default;
+  directory_handles(const directory_handles&) = delete;
+  directory_handles& operator=(const directory_handles&) = delete;
+  ~directory_handles() { close_all(); }
+
+  std::error_code find_or_open(const staged_file::string_type& directory, std::size_t& out) {
+    auto [it, inserted] = index.try_emplace(directory, opened.size());
+    if (inserted) {
+      native_handle handle = invalid_handle;
+      if (auto ec = open_directory_handle(directory, handle)) {
+        index.erase(it);
+        return ec;
+      }
+      opened.push_back(handle);
+    }
+    out = it->second;
+    return {};
+  }
+
+  void close_all() noexcept {
+    for (native_handle& handle : opened) close_handle(handle);
+    opened.clear();
+    index.clear();
+  }
+};
+
 struct batch_state {
   write_options options;
   batch_flush flush;
   std::vector<std::unique_ptr<staged_file>> staged;
   std::vector<std::filesystem::path> targets;  // as the caller named them
+  std::vector<std::size_t> directory_of_file;  // each staged file's entry in `directories`
+  directory_handles directories;
   std::vector<batch_result> results;
   std::optional<std::uint32_t> default_mode;  // read once: the umask costs 3 calls on Linux
 
@@ -24,6 +60,8 @@ struct batch_state {
     for (auto& file : staged) (void)remove_temp(*file);
     staged.clear();
     targets.clear();
+    directory_of_file.clear();
+    directories.close_all();
   }
 };
 
@@ -32,14 +70,6 @@ struct batch_state {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Closes directory handles, also on the way out of a failed commit.
-struct directory_handles {
-  std::map<detail::staged_file::string_type, detail::native_handle> by_path;
-  ~directory_handles() {
-    for (auto& [path, handle] : by_path) detail::close_handle(handle);
-  }
-};
 
 }  // namespace
 
@@ -86,6 +116,8 @@ void batch::add(const fs::path& target, std::string_view data, std::error_code& 
   try {
     auto staged = std::make_unique<detail::staged_file>();
     ec = detail::open_temp(*staged, target, state_->options, detail::temp_kind::named);
+    std::size_t directory = 0;
+    if (!ec) ec = state_->directories.find_or_open(detail::directory_of(*staged), directory);
     if (!ec) ec = detail::write_all(*staged, data.data(), data.size());
     if (!ec) {
       write_options options = state_->options;
@@ -101,6 +133,7 @@ void batch::add(const fs::path& target, std::string_view data, std::error_code& 
       return;
     }
     state_->targets.push_back(target);
+    state_->directory_of_file.push_back(directory);
     state_->staged.push_back(std::move(staged));
   } catch (const std::bad_alloc&) {
     ec = make_error(phase::prepare, ENOMEM);
@@ -122,20 +155,9 @@ void batch::commit(std::error_code& ec) noexcept {
   detail::batch_state& s = *state_;
   try {
     s.results.clear();
-    directory_handles directories;
-    std::vector<detail::native_handle> handles;
-    std::vector<detail::native_handle> handle_of(s.staged.size());
-    for (std::size_t i = 0; i < s.staged.size(); ++i) {
-      auto [it, inserted] = directories.by_path.try_emplace(detail::directory_of(*s.staged[i]),
-                                                            detail::invalid_handle);
-      if (inserted) {
-        if ((ec = detail::open_directory_handle(it->first, it->second))) break;
-        handles.push_back(it->second);
-      }
-      handle_of[i] = it->second;
-    }
+    const std::vector<detail::native_handle>& handles = s.directories.opened;
     // 1. The data of every file, before any is published: a flush failure publishes nothing.
-    if (!ec && s.options.durability != durability::none) {
+    if (s.options.durability != durability::none) {
       std::vector<const detail::staged_file*> files;
       for (auto& file : s.staged) files.push_back(file.get());
       ec = detail::flush_files(files, handles, s.flush);
@@ -151,11 +173,12 @@ void batch::commit(std::error_code& ec) noexcept {
     publish_options.durability = durability::consistent;  // directories flushed below, once
     std::map<detail::native_handle, std::vector<std::size_t>> published_in;
     for (std::size_t i = 0; i < s.staged.size(); ++i) {
+      detail::native_handle directory = handles[s.directory_of_file[i]];
       std::error_code file_error =
-          detail::publish_through(*s.staged[i], handle_of[i], publish_options);
+          detail::publish_through(*s.staged[i], directory, publish_options);
       bool published = !file_error || was_published(file_error);
       if (!published) (void)detail::remove_temp(*s.staged[i]);
-      if (published) published_in[handle_of[i]].push_back(i);
+      if (published) published_in[directory].push_back(i);
       s.results.push_back({s.targets[i], file_error, published});
       if (file_error && !ec) ec = file_error;
     }
@@ -171,6 +194,8 @@ void batch::commit(std::error_code& ec) noexcept {
     }
     s.staged.clear();
     s.targets.clear();
+    s.directory_of_file.clear();
+    s.directories.close_all();
   } catch (const std::bad_alloc&) {
     ec = make_error(phase::publish, ENOMEM);
   }

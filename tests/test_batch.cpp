@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <map>
 #include <optional>
+#include <set>
 
 using support::list_dir;
 using support::overwriting;
@@ -54,6 +55,45 @@ TEST(Batch, SharesFlushes) {
   EXPECT_EQ(script.count(call::fsync), 1);  // one directory
   EXPECT_EQ(script.count(call::rename), 100);
   EXPECT_EQ(script.count(call::open_directory), 1);  // opened by the commit, not by each add
+}
+#endif
+
+#ifndef _WIN32  // POSIX-only: syscall_script, call::
+// syncfs reports the writeback errors of a filesystem since the handle it is given was
+// opened: each directory's handle must be older than the data of every file staged there,
+// or a failed background writeback between add() and commit() would go unreported.
+TEST(Batch, EachDirectoryIsOpenedBeforeItsFirstFileIsWritten) {
+  scratch_dir dir;
+  for (const char* name : {"a", "b", "c"}) fs::create_directory(dir / name);
+  const char* order[] = {"a", "a", "b", "a", "c", "b"};
+  syscall_script script;
+  aw::batch batch(overwriting());
+  for (const char* name : order) batch.add(dir / name / "f", "x");
+  int opened = 0, writes = 0;
+  std::set<std::string> seen;
+  for (call c : script.calls()) {
+    if (c == call::open_directory) ++opened;
+    if (c != call::write) continue;
+    seen.insert(order[writes++]);
+    EXPECT_EQ(opened, static_cast<int>(seen.size())) << "write #" << writes;
+  }
+  EXPECT_EQ(writes, 6);
+  batch.commit();
+  EXPECT_EQ(script.count(call::open_directory), 3);  // none more at commit
+  for (const char* name : {"a", "b", "c"}) EXPECT_EQ(read_file(dir / name / "f"), "x");
+}
+
+TEST(Batch, SyncfsIsTrustedFromLinux58On) {
+  using aw::detail::sys::syncfs_reports_errors;
+  EXPECT_TRUE(syncfs_reports_errors("5.8.0"));
+  EXPECT_TRUE(syncfs_reports_errors("5.10.0-28-amd64"));
+  EXPECT_TRUE(syncfs_reports_errors("6.1.0-13-amd64"));
+  EXPECT_TRUE(syncfs_reports_errors("10.0"));
+  EXPECT_FALSE(syncfs_reports_errors("5.7.19"));
+  EXPECT_FALSE(syncfs_reports_errors("4.18.0-513.el8.x86_64"));
+  EXPECT_FALSE(syncfs_reports_errors("3.10.0"));
+  EXPECT_FALSE(syncfs_reports_errors(""));
+  EXPECT_FALSE(syncfs_reports_errors("linux"));
 }
 #endif
 

@@ -23,7 +23,8 @@ enum class batch_flush {
   automatic,   // the fastest measured here (see docs/performance.md): filesystem
   per_file,    // fdatasync of each file, one after another
   concurrent,  // fdatasync of every file submitted at once (io_uring, where built with it)
-  filesystem,  // syncfs once per filesystem: one flush for all (and other dirty data there)
+  filesystem,  // syncfs once per filesystem: one flush for all (and other dirty data there);
+               // on Linux before 5.8, whose syncfs does not report writeback errors, per_file
 };
 
 // What happened to one file of a committed batch.

@@ -617,6 +617,9 @@ std::error_code flush_files(const std::vector<const staged_file*>& files,
 #endif
     case batch_flush::automatic:
     case batch_flush::filesystem: {
+      // Where syncfs cannot report a failed writeback, publishing after it could publish
+      // lost data: each file is flushed on its own instead.
+      if (!sys::syncfs_reports_errors()) return flush_each(files);
       // One syncfs per filesystem writes every file's data and flushes the device once.
       // Since Linux 5.8 it also reports writeback errors of the filesystem.
       std::vector<dev_t> done;

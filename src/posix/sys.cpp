@@ -63,7 +63,7 @@ const char* name(call c) noexcept {
                                           "fsync",          "link_anonymous", "link_anonymous_proc",
                                           "link",           "rename",         "rename_noreplace",
                                           "unlink",         "close",          "random",
-                                          "syncfs"};
+                                          "syncfs",         "uname"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<std::size_t>(call::count_));
   return names[static_cast<std::size_t>(c)];
 }
@@ -166,6 +166,24 @@ namespace atomicwrites::detail::sys {
 
 int syncfs(int fd) noexcept {
   return checked<int>(call::syncfs, [&] { return ::syncfs(fd); });
+}
+
+int uname(struct utsname* out) noexcept {
+  return checked<int>(call::uname, [&] { return ::uname(out); });
+}
+
+bool syncfs_reports_errors(const char* release) noexcept {
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(release, "%u.%u", &major, &minor) != 2) return false;
+  return major > 5 || (major == 5 && minor >= 8);
+}
+
+bool syncfs_reports_errors() noexcept {
+  static const bool answer = [] {
+    struct utsname system {};
+    return sys::uname(&system) == 0 && syncfs_reports_errors(system.release);
+  }();
+  return answer;
 }
 
 }  // namespace atomicwrites::detail::sys

@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <cstddef>
 
 namespace atomicwrites::detail::sys {
@@ -37,6 +38,7 @@ enum class call : unsigned char {
   close,
   random,  // getrandom, for temporary names
   syncfs,  // a whole filesystem (batch commits)
+  uname,   // the kernel's release, once per process: does syncfs report errors?
   count_
 };
 
@@ -62,6 +64,13 @@ int unlinkat(int dirfd, const char* path) noexcept;
 int close(int fd) noexcept;
 ssize_t getrandom(void* buffer, std::size_t size) noexcept;
 int syncfs(int fd) noexcept;
+int uname(struct utsname* out) noexcept;
+
+// Whether syncfs() reports writeback errors on a kernel of this release ("6.1.0-13-amd64"):
+// Linux 5.8 and later. Before, it returns 0 even when the data it wrote was lost.
+bool syncfs_reports_errors(const char* release) noexcept;
+// The same for the running kernel (asked once).
+bool syncfs_reports_errors() noexcept;
 
 }  // namespace atomicwrites::detail::sys
 
