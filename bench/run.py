@@ -14,9 +14,13 @@ baseline), and peak RSS.
 get --short-rounds, so that a burst of latency on a shared disk cannot decide a median.
 
 Workloads: W1 1000 replaces of one 4 KiB file; W2 1000 new 4 KiB files; W3 one 1 GiB file;
-W4 = W1 without any flush; W5 10,000 new 4 KiB files (batch).
+W4 = W1 without any flush; W5 10,000 new 4 KiB files (batch). They run in the order given,
+except on an ext4 without a journal, where deleted inodes slow down later creates for up to
+six minutes: there no file is deleted before the end, and the workloads that delete inodes
+(the replaces) run last (see Scratch).
 """
 import argparse
+import contextlib
 import datetime
 import os
 import platform
@@ -102,9 +106,11 @@ def block_stat(directory):
 def ext4_without_journal(directory):
     """True on an ext4 that has no journal (no /proc/fs/jbd2 entry for its device).
 
-    Such an ext4 will not reuse an inode for 60 s after it was deleted, and every new file
-    pays a lookup per recently deleted inode it skips (fs/ext4/ialloc.c, recently_deleted):
-    a benchmark that removes each run's files makes the next contender's creates slower.
+    Such an ext4 does not reuse an inode for 60 s after it was deleted, 360 s while the inode
+    table block holding it is dirty (as it is while new files are made beside it), and every
+    new file pays a buffer lookup per recently deleted inode it skips (fs/ext4/ialloc.c,
+    recently_deleted): a benchmark that removes each run's files makes the creates of the
+    runs after it slower (measured here: 10,000 new files took 2.0-2.6 s instead of 0.3 s).
     """
     fs_type = subprocess.run(["findmnt", "-n", "-o", "FSTYPE", "--target", directory],
                              capture_output=True, text=True).stdout.strip()
@@ -116,8 +122,43 @@ def ext4_without_journal(directory):
     return not any(j.rsplit("-", 1)[0] == name for j in journals)
 
 
-# How long a journal-less ext4 keeps skipping deleted inodes (RECENTCY_MIN), plus a second.
-SETTLE_SECONDS = 61
+# How long a journal-less ext4 may skip deleted inodes (RECENTCY_MIN + RECENTCY_DIRTY), plus
+# a second.
+SETTLE_SECONDS = 361
+
+# The order workloads run in, where files must outlive the runs (see Scratch): those that
+# only create files first, those that delete an inode per operation (replaces) last.
+EXECUTION_ORDER = ("W2", "W5", "W3", "W1", "W4")
+
+
+class Scratch:
+    """The runs' directories under ROOT.
+
+    Each is removed when its run ends, except on an ext4 without a journal, where deleting
+    files slows down the creates that follow (ext4_without_journal): there every directory
+    is kept until the benchmark ends (but W3's, which holds one big file).
+    """
+
+    def __init__(self, root):
+        self.root = root
+        self.keep = ext4_without_journal(root)
+        self.kept = []
+
+    @contextlib.contextmanager
+    def directory(self, big=False):
+        d = tempfile.mkdtemp(dir=self.root)
+        try:
+            yield d
+        finally:
+            if self.keep and not big:
+                self.kept.append(d)
+            else:
+                shutil.rmtree(d, ignore_errors=True)
+
+    def remove_kept(self):
+        for d in self.kept:
+            shutil.rmtree(d, ignore_errors=True)
+        self.kept = []
 
 
 def run_once(command, directory):
@@ -142,22 +183,21 @@ def peak_rss_kib(command):
     return int(result.stderr.strip().splitlines()[-1])
 
 
-def syscalls(command_for, workload, directory, count, size):
+def syscalls(command_for, workload, scratch, count, size):
     """System calls per operation: strace -c of COUNT operations minus a run of none."""
     def total(n):
-        d = tempfile.mkdtemp(dir=directory)
-        log = d + ".strace"
-        try:
-            subprocess.run(["strace", "-f", "-c", "-o", log] + command_for(workload, d, n, size),
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for line in open(log):
-                parts = line.split()
-                if parts and parts[-1] == "total":  # % time, seconds, usecs/call, calls, ...
-                    return int(parts[3])
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
-            if os.path.exists(log):
-                os.remove(log)
+        with scratch.directory() as d:
+            log = d + ".strace"
+            try:
+                subprocess.run(["strace", "-f", "-c", "-o", log] + command_for(workload, d, n, size),
+                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for line in open(log):
+                    parts = line.split()
+                    if parts and parts[-1] == "total":  # % time, seconds, usecs/call, calls, ...
+                        return int(parts[3])
+            finally:
+                if os.path.exists(log):
+                    os.remove(log)
         return 0
     n = min(count, 200)
     return (total(n) - total(0)) / n
@@ -195,62 +235,57 @@ def main():
                                   datetime.date.today().isoformat()))
     say()
     results = {}
-    # On an ext4 without a journal, run directories are removed at the end of each workload,
-    # and the next one starts after the deleted inodes have settled: otherwise each run
-    # would slow down the creates of the run after it (see ext4_without_journal).
-    settle = ext4_without_journal(args.dir)
-    if settle:
-        say("(ext4 without a journal: files are removed after each workload, then {} s of "
-            "rest)".format(SETTLE_SECONDS))
+    scratch = Scratch(args.dir)
+    if scratch.keep:
+        say("(ext4 without a journal: no file is deleted until the end of the run, replaces run "
+            "last, and W4 starts {} s after W1)".format(SETTLE_SECONDS))
         say()
-    for workload in args.workloads.split(","):
+    requested = args.workloads.split(",")
+    order = [w for w in EXECUTION_ORDER if w in requested] if scratch.keep else requested
+    tables = {}
+    deleted_inodes = False  # by a replace workload: one old inode per operation
+    for workload in order:
         kind, count, size, title = WORKLOADS[workload]
+        if scratch.keep and deleted_inodes:
+            time.sleep(SETTLE_SECONDS)
+        deleted_inodes = kind == "replace"
         runners = [c for c in table if workload in c[2]]
         samples = {c[0]: [] for c in runners}
         devices = {c[0]: [] for c in runners}
         rounds = args.short_rounds if workload in SHORT else args.rounds
-        kept = []  # run directories removed at the end of the workload
-        if settle:
-            time.sleep(SETTLE_SECONDS)
         for r in range(rounds):
-            order = runners[r % len(runners):] + runners[:r % len(runners)]
-            for name, level, _, command in order:
-                d = tempfile.mkdtemp(dir=args.dir)
-                try:
+            rotated = runners[r % len(runners):] + runners[:r % len(runners)]
+            for name, level, _, command in rotated:
+                with scratch.directory(big=kind == "big") as d:
                     seconds, deltas = run_once(command(kind, d, count, size), args.dir)
-                finally:
-                    if settle and kind != "big":  # big: one file, and a GiB of space
-                        kept.append(d)
-                    else:
-                        shutil.rmtree(d, ignore_errors=True)
                 samples[name].append(seconds)
                 devices[name].append(deltas)
-        for d in kept:
-            shutil.rmtree(d, ignore_errors=True)
-        say("#### {}: {} ({} rounds)".format(workload, title, rounds))
-        say()
-        say("| contender | level | median ms/op | min-max ms/op | device writes/op | flushes/op | syscalls/op | peak RSS KiB |")
-        say("|---|---|---|---|---|---|---|---|")
+        block = ["#### {}: {} ({} rounds)".format(workload, title, rounds), "",
+                 "| contender | level | median ms/op | min-max ms/op | device writes/op | flushes/op | syscalls/op | peak RSS KiB |",
+                 "|---|---|---|---|---|---|---|---|"]
         ops = count if kind != "big" else 1
         for name, level, _, command in runners:
             s = samples[name]
             writes = statistics.median([w for w, f in devices[name]]) if devices[name][0][0] is not None else None
             flushes = statistics.median([f for w, f in devices[name]]) if devices[name][0][1] is not None else None
-            d = tempfile.mkdtemp(dir=args.dir)
-            try:
+            with scratch.directory(big=kind == "big") as d:
                 rss = peak_rss_kib(command(kind, d, count, size))
-            finally:
-                shutil.rmtree(d, ignore_errors=True)
-            calls = syscalls(command, kind, args.dir, count, size) if kind != "big" else None
+            calls = syscalls(command, kind, scratch, count, size) if kind != "big" else None
             median = statistics.median(s)
             results[(workload, name)] = dict(median=median / ops, level=level,
                                              flushes=None if flushes is None else flushes / ops,
                                              calls=calls)
-            say("| {} | {} | {} | {}-{} | {} | {} | {} | {} |".format(
+            block.append("| {} | {} | {} | {}-{} | {} | {} | {} | {} |".format(
                 name, level, fmt(median * 1000 / ops), fmt(min(s) * 1000 / ops),
                 fmt(max(s) * 1000 / ops), fmt(None if writes is None else writes / ops, 2),
                 fmt(None if flushes is None else flushes / ops, 2), fmt(calls, 1), rss))
-        say()
+        block.append("")
+        print("\n".join(block))
+        sys.stdout.flush()
+        tables[workload] = block
+    scratch.remove_kept()
+    for workload in requested:  # the report in the order asked for, whatever the run's
+        lines.extend(tables[workload])
     say("#### Ratios (same run)")
     say()
     def ratio(workload, a, b):
