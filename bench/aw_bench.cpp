@@ -8,14 +8,20 @@
 //   aw-none, aw-consistent, aw-durable          write_file at each durability level
 //   aw-batch-{filesystem,per_file,concurrent}   one durable batch of COUNT files
 //   c-reference     open temp, write, fsync, close, rename, open dir, fsync dir, close
+//   c-sequence      by hand, the system calls atomicwrites makes for a durable write (and
+//   c-sequence-none    for one at durability none): against c-reference, what the protocol
+//                   costs; against aw-durable (aw-none), what the library adds to it
 //   write-rename    write a temp and rename it, no flush (the floor for durability none)
 //   write-fsync     write the file in place and fsync it, no rename (the floor for big)
 //   inplace-fdatasync  overwrite the same file and fdatasync: one flush, not atomic
 //   write-only      write without any flush
 #include <atomicwrites/atomicwrites.hpp>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -56,6 +62,35 @@ void c_reference(const fs::path& dir, const std::string& name, const std::string
   if (!flush) return;
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || ::fsync(dfd) != 0) die("fsync dir");
+  ::close(dfd);
+}
+
+// The calls of atomicwrites' replace (create: linkat onto the target), as strace shows them:
+// fstatat of the target (symlink policy, kept mode), the directory opened first when it will
+// be flushed, an O_TMPFILE file, fstat (are owner and mode already right?), fdatasync,
+// linkat to a random hidden name, rename, fsync of the directory.
+void c_sequence(const fs::path& dir, const std::string& name, const std::string& data,
+                bool flush, bool replace) {
+  static std::mt19937_64 random(std::random_device{}());
+  std::string target = (dir / name).string();
+  struct stat st {};
+  if (::fstatat(AT_FDCWD, target.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !replace)
+    die("exists");
+  int dfd = flush ? ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : AT_FDCWD;
+  std::string prefix = flush ? std::string() : dir.string() + "/";
+  int fd = ::openat(dfd, flush ? "." : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) die("open O_TMPFILE");
+  write_all(fd, data.data(), data.size());
+  if (::fstat(fd, &st) != 0) die("fstat");
+  if (flush && ::fdatasync(fd) != 0) die("fdatasync");
+  std::string temp = prefix + "." + name + ".aw-" + std::to_string(random() % 1000000000000) + ".tmp";
+  std::string final_name = prefix + name;
+  if (::linkat(fd, "", dfd, (replace ? temp : final_name).c_str(), AT_EMPTY_PATH) != 0)
+    die("linkat (as root)");
+  ::close(fd);
+  if (replace && ::renameat(dfd, temp.c_str(), dfd, final_name.c_str()) != 0) die("rename");
+  if (!flush) return;
+  if (::fsync(dfd) != 0) die("fsync dir");
   ::close(dfd);
 }
 
@@ -136,6 +171,8 @@ int main(int argc, char** argv) {
         aw::write_file(dir / name, data, level(contender, workload == "replace"));
       } else if (contender == "c-reference") {
         c_reference(dir, name, data, true);
+      } else if (contender == "c-sequence" || contender == "c-sequence-none") {
+        c_sequence(dir, name, data, contender == "c-sequence", workload == "replace");
       } else if (contender == "write-rename") {
         c_reference(dir, name, data, false);
       } else if (contender == "inplace-fdatasync") {
